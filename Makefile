@@ -1,0 +1,79 @@
+# AWS Commander. `make demo` runs it locally; `make test` runs every test.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO          ?= go
+FUNCTIONS   := api backup cleanup alarm
+TOOLS       := $(CURDIR)/.tools
+VENV        := $(TOOLS)/venv
+MOTO_VERSION := 5.2.1
+RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+FUZZTIME    ?= 10s
+
+# Tests find the pinned tools here (see shared/emulator).
+export MOTO_SERVER    := $(TOOLS)/bin/moto_server
+export AWS_LAMBDA_RIE := $(TOOLS)/bin/aws-lambda-rie
+
+.PHONY: help tools build test lint synth diff deploy demo invoke bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+tools: $(MOTO_SERVER) $(AWS_LAMBDA_RIE) ## install the pinned moto server and Lambda RIE into .tools/
+
+# moto: the machine's own python3 when it already has moto==$(MOTO_VERSION) with
+# its server extras, otherwise a virtual environment in .tools/venv.
+$(MOTO_SERVER):
+	@mkdir -p $(TOOLS)/bin
+	@if python3 -c 'import sys, moto, flask, flask_cors; sys.exit(moto.__version__ != "$(MOTO_VERSION)")' 2>/dev/null; then \
+		py=$$(python3 -c 'import sys; print(sys.executable)'); \
+	else \
+		echo "installing moto[server]==$(MOTO_VERSION) into $(VENV)"; \
+		python3 -m venv $(VENV); \
+		$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check "moto[server]==$(MOTO_VERSION)"; \
+		py=$(VENV)/bin/python; \
+	fi; \
+	printf '#!/bin/sh\nexec %s -m moto.server "$$@"\n' "$$py" > $@; chmod +x $@
+	@$@ --help >/dev/null
+
+$(AWS_LAMBDA_RIE):
+	@mkdir -p $(TOOLS)/bin
+	GOBIN=$(TOOLS)/bin $(GO) install $(RIE_MODULE)
+
+build: ## build every function to build/<fn>/bootstrap (linux/arm64)
+	@for fn in $(FUNCTIONS); do \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" \
+			-o build/$$fn/bootstrap ./functions/$$fn; \
+		echo "build/$$fn/bootstrap $$(du -h build/$$fn/bootstrap | cut -f1)"; \
+	done
+
+test: tools lint ## run every test (CI=true: an unreachable emulator fails the run)
+	$(GO) test -timeout 30m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./shared/trigger
+
+lint: ## gofmt check and go vet
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+synth: ## write the CloudFormation template to cdk.out (offline)
+	@echo "make synth: not implemented yet (issue 3: the CDK stack)"; exit 1
+
+diff: ## cdk diff against a real account
+	@echo "make diff: not implemented yet (issue 3: the CDK stack)"; exit 1
+
+deploy: ## cdk deploy to a real account
+	@echo "make deploy: not implemented yet (issue 3: the CDK stack)"; exit 1
+
+demo: ## run the whole system locally against moto, through the real binaries
+	@echo "make demo: not implemented yet (issue 8: the local demo)"; exit 1
+
+invoke: ## run one function locally: make invoke FN=backup EVENT=events/samples/backup/scheduled.json
+	@echo "make invoke: not implemented yet (issue 8: the local demo)"; exit 1
+
+bench: ## benchmarks (API calls, memory, CPU at scale)
+	@echo "make bench: not implemented yet (issue 9: scale and speed)"; exit 1
+
+clean: ## remove build outputs (keeps .tools)
+	rm -rf build cdk.out

@@ -1,0 +1,96 @@
+package awserr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+func apiErr(code string) error {
+	return &smithy.OperationError{ServiceID: "EC2", OperationName: "TerminateInstances",
+		Err: &smithy.GenericAPIError{Code: code, Message: "msg for " + code}}
+}
+
+func httpErr(status int) error {
+	return &smithy.OperationError{ServiceID: "S3", OperationName: "HeadBucket", Err: &awshttp.ResponseError{
+		RequestID: "req-1",
+		ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+			Err:      errors.New("http error"),
+		},
+	}}
+}
+
+func TestClassify(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want Kind
+	}{
+		{"nil", nil, Unknown},
+		{"plain error", errors.New("boom"), Unknown},
+		{"ec2 instance not found", apiErr("InvalidInstanceID.NotFound"), NotFound},
+		{"ec2 snapshot not found", apiErr("InvalidSnapshot.NotFound"), NotFound},
+		{"ec2 ami not found", apiErr("InvalidAMIID.NotFound"), NotFound},
+		{"s3 no such bucket", apiErr("NoSuchBucket"), NotFound},
+		{"iam no such entity", apiErr("NoSuchEntity"), NotFound},
+		{"lambda not found", apiErr("ResourceNotFoundException"), NotFound},
+		{"s3 bucket exists", apiErr("BucketAlreadyOwnedByYou"), Conflict},
+		{"iam exists", apiErr("EntityAlreadyExists"), Conflict},
+		{"snapshot in use", apiErr("InvalidSnapshot.InUse"), Conflict},
+		{"group duplicate", apiErr("InvalidGroup.Duplicate"), Conflict},
+		{"wrong state", apiErr("IncorrectInstanceState"), Conflict},
+		{"ec2 throttled", apiErr("RequestLimitExceeded"), Throttled},
+		{"cloudwatch throttled", apiErr("Throttling"), Throttled},
+		{"lambda throttled", apiErr("TooManyRequestsException"), Throttled},
+		{"s3 slow down", apiErr("SlowDown"), Throttled},
+		{"ec2 unauthorized", apiErr("UnauthorizedOperation"), AccessDenied},
+		{"iam denied", apiErr("AccessDenied"), AccessDenied},
+		{"invalid parameter", apiErr("InvalidParameterValue"), InvalidInput},
+		{"ec2 malformed id", apiErr("InvalidInstanceID.Malformed"), InvalidInput},
+		{"validation", apiErr("ValidationError"), InvalidInput},
+		{"dry run", apiErr("DryRunOperation"), DryRunOK},
+		{"internal", apiErr("InternalError"), Unavailable},
+		{"unknown code", apiErr("SomethingNew"), Unknown},
+		{"http 404 without code", httpErr(404), NotFound},
+		{"http 429", httpErr(429), Throttled},
+		{"http 503", httpErr(503), Unavailable},
+		{"http 403", httpErr(403), AccessDenied},
+		{"wrapped", fmt.Errorf("delete snap-1: %w", apiErr("InvalidSnapshot.NotFound")), NotFound},
+		{"deadline", fmt.Errorf("list: %w", context.DeadlineExceeded), Canceled},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Classify(c.err); got != c.want {
+				t.Errorf("Classify = %s, want %s", got, c.want)
+			}
+		})
+	}
+}
+
+func TestIgnoreNotFound(t *testing.T) {
+	if err := IgnoreNotFound(apiErr("InvalidVolume.NotFound")); err != nil {
+		t.Errorf("not found must be success, got %v", err)
+	}
+	if err := IgnoreNotFound(apiErr("VolumeInUse")); err == nil {
+		t.Error("conflict must stay an error")
+	}
+}
+
+func TestExplainNamesTheAction(t *testing.T) {
+	msg := Explain(apiErr("UnauthorizedOperation"))
+	if !strings.Contains(msg, "EC2:TerminateInstances") || !strings.Contains(msg, "role") {
+		t.Errorf("Explain = %q, want the action and what to do", msg)
+	}
+	d := Describe(httpErr(503))
+	if d.RequestID != "req-1" || d.Operation != "HeadBucket" {
+		t.Errorf("Describe = %+v", d)
+	}
+}

@@ -1,0 +1,173 @@
+// Package report is the one JSON result every job returns: what triggered
+// it, whether it was a dry run, what it decided per resource and why, how
+// many AWS calls it made, how long it took, and what went wrong.
+package report
+
+import (
+	"errors"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/aws-commander/commander/shared/awsclient"
+)
+
+// Status of a whole run.
+const (
+	StatusOK      = "ok"      // everything planned was done (or planned, in dry-run)
+	StatusPartial = "partial" // some resources failed, or the circuit breaker tripped
+	StatusFailed  = "failed"  // the run could not do its job
+	StatusSkipped = "skipped" // nothing to do for this event (duplicate, not applicable, can never succeed)
+)
+
+// Decision is what a run decided for one resource, and why.
+type Decision struct {
+	Resource string `json:"resource"`         // id or name
+	Type     string `json:"type"`             // e.g. ec2:snapshot
+	Region   string `json:"region,omitempty"` // where it lives
+	Action   string `json:"action"`           // e.g. delete, snapshot, mark, keep
+	Outcome  string `json:"outcome"`          // done, planned (dry-run), skipped, failed
+	Reason   string `json:"reason"`
+	Error    string `json:"error,omitempty"`
+}
+
+// Outcomes of a decision.
+const (
+	Done    = "done"
+	Planned = "planned"
+	Skipped = "skipped"
+	Failed  = "failed"
+)
+
+// Report is safe for concurrent use while a run is in progress.
+type Report struct {
+	mu sync.Mutex
+
+	Function       string           `json:"function"`
+	Trigger        string           `json:"trigger"` // schedule, event, http, direct
+	EventID        string           `json:"eventId,omitempty"`
+	IdempotencyKey string           `json:"idempotencyKey,omitempty"`
+	DryRun         bool             `json:"dryRun"`
+	Status         string           `json:"status"`
+	Reason         string           `json:"reason,omitempty"` // why skipped, failed or partial
+	StartedAt      time.Time        `json:"startedAt"`
+	DurationMs     int64            `json:"durationMs"`
+	Counts         map[string]int   `json:"counts"` // "<action>.<outcome>" -> resources
+	Resources      []Decision       `json:"resources"`
+	Truncated      int              `json:"truncatedResources,omitempty"` // decisions counted but not listed
+	APICalls       map[string]int64 `json:"apiCalls"`
+	APICallsTotal  int64            `json:"apiCallsTotal"`
+	Retries        int64            `json:"retries"`
+	Errors         []string         `json:"errors,omitempty"`
+	Next           any              `json:"next,omitempty"` // cursor handed to a follow-up run
+	Sections       []*Report        `json:"regions,omitempty"`
+	Region         string           `json:"region,omitempty"`
+	maxResources   int
+}
+
+// New starts a report. maxResources bounds the per-resource list (counts
+// stay complete), so a report fits Lambda's 6 MB response at any inventory.
+func New(function, trigger string, dryRun bool, started time.Time, maxResources int) *Report {
+	return &Report{
+		Function: function, Trigger: trigger, DryRun: dryRun, StartedAt: started.UTC(),
+		Status: StatusOK, Counts: map[string]int{}, Resources: []Decision{}, APICalls: map[string]int64{},
+		maxResources: maxResources,
+	}
+}
+
+// Add records one decision.
+func (r *Report) Add(d Decision) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Counts[d.Action+"."+d.Outcome]++
+	if d.Outcome == Failed {
+		r.Errors = append(r.Errors, d.Resource+": "+d.Error)
+		if r.Status == StatusOK {
+			r.Status = StatusPartial
+		}
+	}
+	if len(r.Resources) < r.maxResources {
+		r.Resources = append(r.Resources, d)
+	} else {
+		r.Truncated++
+	}
+}
+
+// Partial marks the run as not complete, with the reason (e.g. a tripped breaker).
+func (r *Report) Partial(reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Status != StatusFailed {
+		r.Status = StatusPartial
+	}
+	r.Reason = joinReason(r.Reason, reason)
+}
+
+// Fail marks the run as failed with err.
+func (r *Report) Fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Status = StatusFailed
+	r.Errors = append(r.Errors, err.Error())
+	r.Reason = joinReason(r.Reason, err.Error())
+}
+
+// Skip marks the run as having nothing to do, and why.
+func (r *Report) Skip(reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Status = StatusSkipped
+	r.Reason = reason
+}
+
+func joinReason(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// Finish records duration and the API calls counted for this run.
+func (r *Report) Finish(now time.Time, c *awsclient.Counter) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.DurationMs = now.Sub(r.StartedAt).Milliseconds()
+	if c != nil {
+		r.APICalls = c.Calls()
+		r.APICallsTotal = c.Total()
+		r.Retries = c.Retries()
+	}
+}
+
+// Count is the number of resources with that action and outcome.
+func (r *Report) Count(action, outcome string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Counts[action+"."+outcome]
+}
+
+// Sorted returns the listed decisions ordered by type and resource, for
+// stable output from concurrent runs.
+func (r *Report) Sorted() []Decision {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := append([]Decision(nil), r.Resources...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Type != out[j].Type {
+			return out[i].Type < out[j].Type
+		}
+		return out[i].Resource < out[j].Resource
+	})
+	return out
+}
+
+// Err is non-nil when the run failed, for handlers that must return an error
+// so that the platform retries.
+func (r *Report) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Status == StatusFailed {
+		return errors.New(r.Reason)
+	}
+	return nil
+}

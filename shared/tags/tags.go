@@ -1,0 +1,50 @@
+// Package tags is the tag vocabulary: the users' interface on their resources.
+package tags
+
+import (
+	"strings"
+	"time"
+)
+
+const (
+	Protect       = "commander:protect"       // "true": never stopped, terminated or deleted (key configurable: COMMANDER_PROTECT_TAG)
+	Backup        = "commander:backup"        // backup policy name on a volume, instance or bucket
+	BackupPolicy  = "commander:backup-policy" // on a snapshot: the policy it was made under
+	ManagedBy     = "commander:managed-by"    // "commander" on everything this system created
+	CreatedAt     = "commander:created-at"    // RFC 3339
+	CreatedBy     = "commander:created-by"    // IAM identity or request id
+	OnAlarm       = "commander:on-alarm"      // on an alarm: reaction on ALARM
+	OnOK          = "commander:on-ok"         // on an alarm: reaction on the way back to OK
+	ExpiresAt     = "commander:expires-at"    // RFC 3339: cleanup may remove it after
+	CleanupDue    = "commander:cleanup-due"   // RFC 3339: set by cleanup's mark step
+	CleanupAction = "commander:cleanup-action"
+	RunKey        = "commander:run" // idempotency key of the run that made it
+
+	ManagedByValue = "commander"
+)
+
+// Lookup finds key in a list of SDK tags through the key/value getters, so it
+// works with every service's own Tag type.
+func Lookup[T any](list []T, key string, k, v func(T) *string) (string, bool) {
+	for _, t := range list {
+		if kp := k(t); kp != nil && *kp == key {
+			if vp := v(t); vp != nil {
+				return *vp, true
+			}
+			return "", true
+		}
+	}
+	return "", false
+}
+
+// IsTrue is how every boolean tag is read: "true" in any case, nothing else.
+func IsTrue(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
+
+// Managed returns the tags everything this system creates carries.
+func Managed(by string, now time.Time) map[string]string {
+	return map[string]string{ManagedBy: ManagedByValue, CreatedAt: now.UTC().Format(time.RFC3339), CreatedBy: by}
+}
+
+// UserTag reports whether key may be copied onto something we create:
+// keys starting with aws: are AWS's and cannot be set by anyone else.
+func UserTag(key string) bool { return !strings.HasPrefix(strings.ToLower(key), "aws:") }

@@ -1,0 +1,95 @@
+package trigger
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDecode(t *testing.T) {
+	cases := []struct {
+		name     string
+		event    string
+		kind     string
+		key, now string
+		wantErr  string
+	}{
+		{
+			name:  "scheduler event",
+			event: `{"version":"0","id":"exec-1","detail-type":"Scheduled Event","source":"aws.scheduler","account":"123456789012","time":"2026-01-31T02:00:00Z","region":"eu-west-1","resources":["arn:aws:scheduler:eu-west-1:123456789012:schedule/default/backup"],"detail":"{}"}`,
+			kind:  Schedule, key: "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/backup@2026-01-31T02:00:00Z",
+		},
+		{
+			name:  "rule schedule with simulated now",
+			event: `{"version":"0","id":"e-2","detail-type":"Scheduled Event","source":"aws.events","time":"2026-01-31T02:00:00Z","resources":["arn:aws:events:eu-west-1:123456789012:rule/cleanup"],"detail":{"now":"2026-03-01T00:00:00Z"}}`,
+			kind:  Schedule, key: "arn:aws:events:eu-west-1:123456789012:rule/cleanup@2026-01-31T02:00:00Z", now: "2026-03-01T00:00:00Z",
+		},
+		{
+			name:  "alarm state change",
+			event: `{"version":"0","id":"alarm-ev-1","detail-type":"CloudWatch Alarm State Change","source":"aws.cloudwatch","time":"2026-01-31T02:00:00Z","resources":["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:cpu"],"detail":{"alarmName":"cpu"}}`,
+			kind:  Event, key: "alarm-ev-1",
+		},
+		{
+			name:  "http api",
+			event: `{"version":"2.0","routeKey":"GET /commands","rawPath":"/commands","requestContext":{"requestId":"req-9","http":{"method":"GET","path":"/commands"}}}`,
+			kind:  HTTP, key: "req-9",
+		},
+		{
+			name:  "direct with now",
+			event: `{"action":"ec2.list","params":{},"now":"2026-03-01T00:00:00Z"}`,
+			kind:  Direct, now: "2026-03-01T00:00:00Z",
+		},
+		{name: "not an object", event: `[1,2]`, wantErr: "JSON object"},
+		{name: "empty", event: ``, wantErr: "JSON object"},
+		{name: "broken json", event: `{"action":`, wantErr: "not valid JSON"},
+		{name: "envelope without id", event: `{"detail-type":"Scheduled Event","source":"aws.events","time":"2026-01-31T02:00:00Z"}`, wantErr: `"id"`},
+		{name: "envelope with bad time", event: `{"id":"x","detail-type":"Scheduled Event","source":"aws.events","time":"yesterday"}`, wantErr: `"time"`},
+		{name: "http payload 1.0", event: `{"version":"1.0","routeKey":"GET /","requestContext":{}}`, wantErr: `"version"`},
+		{name: "too large", event: `{"x":"` + strings.Repeat("a", MaxEventBytes) + `"}`, wantErr: "at most"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := Decode([]byte(c.event))
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err = %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Kind != c.kind || got.IdempotencyKey() != c.key || got.Now != c.now {
+				t.Errorf("got kind %s key %q now %q; want %s %q %q", got.Kind, got.IdempotencyKey(), got.Now, c.kind, c.key, c.now)
+			}
+		})
+	}
+}
+
+func TestScheduleRetryKeepsKey(t *testing.T) {
+	// Scheduler retries carry a new id but the same scheduled time.
+	a, _ := Decode([]byte(`{"id":"a","detail-type":"Scheduled Event","source":"aws.scheduler","time":"2026-01-31T02:00:00Z","resources":["s"]}`))
+	b, _ := Decode([]byte(`{"id":"b","detail-type":"Scheduled Event","source":"aws.scheduler","time":"2026-01-31T02:00:00Z","resources":["s"]}`))
+	c, _ := Decode([]byte(`{"id":"c","detail-type":"Scheduled Event","source":"aws.scheduler","time":"2026-02-01T02:00:00Z","resources":["s"]}`))
+	if a.IdempotencyKey() != b.IdempotencyKey() {
+		t.Error("a retry of the same scheduled time must have the same key")
+	}
+	if a.IdempotencyKey() == c.IdempotencyKey() {
+		t.Error("a new scheduled time must have a new key")
+	}
+	if !a.Time.Equal(time.Date(2026, 1, 31, 2, 0, 0, 0, time.UTC)) {
+		t.Errorf("time = %v", a.Time)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"id":"a","detail-type":"Scheduled Event","source":"aws.scheduler","time":"2026-01-31T02:00:00Z","resources":["s"],"detail":{"now":"x"}}`))
+	f.Add([]byte(`{"version":"2.0","routeKey":"GET /","requestContext":{"requestId":"r"}}`))
+	f.Add([]byte(`{"action":"x","now":"2026-01-01T00:00:00Z"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tr, err := Decode(b)
+		if err == nil {
+			_ = tr.IdempotencyKey()
+		}
+	})
+}
