@@ -66,11 +66,12 @@ diff: ## cdk diff against a real account
 deploy: ## cdk deploy to a real account
 	@echo "make deploy: not implemented yet (issue 3: the CDK stack)"; exit 1
 
-demo: ## run the whole system locally against moto, through the real binaries
-	@echo "make demo: not implemented yet (issue 8: the local demo)"; exit 1
+demo: tools ## run the whole system locally against moto, through the real binaries
+	$(GO) run ./shared/demo/cmd/demo
 
-invoke: ## run one function locally: make invoke FN=backup EVENT=events/samples/backup/scheduled.json
-	@echo "make invoke: not implemented yet (issue 8: the local demo)"; exit 1
+invoke: tools ## run one function locally: make invoke FN=backup EVENT=events/samples/backup/scheduled.json
+	@if [ -z "$(FN)" ] || [ -z "$(EVENT)" ]; then echo "usage: make invoke FN=<api|backup|cleanup|alarm> EVENT=<file>"; exit 2; fi
+	$(GO) run ./shared/demo/cmd/demo -invoke "$(FN)" -event "$(EVENT)"
 
 bench: ## benchmarks (API calls, memory, CPU at scale)
 	@echo "make bench: not implemented yet (issue 9: scale and speed)"; exit 1
