@@ -1,0 +1,124 @@
+package faultproxy_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/emulator/emulatortest"
+	"github.com/aws-commander/commander/shared/emulator/faultproxy"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+func TestMain(m *testing.M) { emulatortest.Main(m) }
+
+// through returns clients' config pointed at a fault proxy in front of moto.
+func through(t *testing.T, opts faultproxy.Options, attempts int) (aws.Config, aws.Config, *faultproxy.Proxy) {
+	t.Helper()
+	moto := emulatortest.Moto(t)
+	direct, err := awsclient.Load(context.Background(), "us-east-1", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Target = moto.URL
+	p, err := faultproxy.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	t.Setenv("AWS_ENDPOINT_URL", p.URL)
+	faulty, err := awsclient.Load(context.Background(), "us-east-1", attempts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return faulty, direct, p
+}
+
+// With 20 % of mutating calls throttled and 5 % of all calls failing, the
+// SDK's bounded adaptive retries still reach the same end state, and the
+// counter reports the retries.
+func TestSameEndStateUnderFaults(t *testing.T) {
+	faulty, direct, proxy := through(t, faultproxy.Options{ThrottleMutates: 0.20, Unavailable: 0.05, Seed: 7}, 10)
+	counter := awsclient.NewCounter()
+	ctx := awsclient.WithCounter(context.Background(), counter)
+
+	compute := awsclient.NewEC2(faulty)
+	const volumes = 12
+	var ids []string
+	for i := range volumes {
+		out, err := compute.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(1)})
+		if err != nil {
+			t.Fatalf("create volume %d: %v", i, err)
+		}
+		ids = append(ids, aws.ToString(out.VolumeId))
+	}
+	if _, err := compute.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: []ec2types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}); err != nil {
+		t.Fatalf("tag: %v", err)
+	}
+	store := awsclient.NewS3(faulty)
+	if _, err := store.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("faulty")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		if _, err := store.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("faulty"), Key: aws.String(fmt.Sprint(i)), Body: strings.NewReader("x")}); err != nil {
+			t.Fatalf("put %d: %v", i, err)
+		}
+	}
+	watch := awsclient.NewCloudWatch(faulty)
+	for i := range 5 {
+		if _, err := watch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(fmt.Sprint("a", i)),
+			Namespace: aws.String("AWS/EC2"), MetricName: aws.String("CPUUtilization"), Statistic: cwtypes.StatisticAverage,
+			Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1),
+			ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold}); err != nil {
+			t.Fatalf("alarm %d: %v", i, err)
+		}
+	}
+
+	// The end state, read directly from moto, is exactly what was asked for.
+	vols, err := awsclient.NewEC2(direct).DescribeVolumes(context.Background(), &ec2.DescribeVolumesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("tag:k"), Values: []string{"v"}}}})
+	if err != nil || len(vols.Volumes) != volumes {
+		t.Errorf("tagged volumes = %d (%v), want %d", len(vols.Volumes), err, volumes)
+	}
+	objs, err := awsclient.NewS3(direct).ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("faulty")})
+	if err != nil || len(objs.Contents) != 8 {
+		t.Errorf("objects = %d (%v), want 8", len(objs.Contents), err)
+	}
+	alarms, err := awsclient.NewCloudWatch(direct).DescribeAlarms(context.Background(), &cloudwatch.DescribeAlarmsInput{})
+	if err != nil || len(alarms.MetricAlarms) != 5 {
+		t.Errorf("alarms = %d (%v), want 5", len(alarms.MetricAlarms), err)
+	}
+	if proxy.Faults() == 0 {
+		t.Fatal("no fault was injected; the test proves nothing")
+	}
+	if got := counter.Retries(); got != int64(proxy.Faults()) {
+		t.Errorf("counter reports %d retries, the proxy injected %d faults", got, proxy.Faults())
+	}
+	t.Logf("injected %v, passed %d, retries counted %d", proxy.Injected, proxy.Passed, counter.Retries())
+}
+
+// A listing that keeps failing fails loudly after its bounded attempts: never
+// a silent "0 resources".
+func TestListingFailsLoudlyAfterRetries(t *testing.T) {
+	faulty, _, proxy := through(t, faultproxy.Options{Unavailable: 1}, 3)
+	counter := awsclient.NewCounter()
+	ctx := awsclient.WithCounter(context.Background(), counter)
+	_, err := awsclient.NewEC2(faulty).DescribeVolumes(ctx, &ec2.DescribeVolumesInput{})
+	if err == nil {
+		t.Fatal("listing succeeded through a backend that always fails")
+	}
+	if k := awserr.Classify(err); k != awserr.Unavailable {
+		t.Errorf("kind = %s, want unavailable (%v)", k, err)
+	}
+	if proxy.Faults() != 3 || counter.Retries() != 2 {
+		t.Errorf("faults %d, retries %d; want 3 attempts = 1 call + 2 retries", proxy.Faults(), counter.Retries())
+	}
+}
