@@ -51,6 +51,7 @@ build: ## build every function to build/<fn>/bootstrap (linux/arm64)
 test: tools lint ## run every test (CI=true: an unreachable emulator fails the run)
 	$(GO) test -timeout 30m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./shared/trigger
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAlarmEvent$$' -fuzztime $(FUZZTIME) ./shared/alarm/alarmevent
 
 lint: ## gofmt check and go vet
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \

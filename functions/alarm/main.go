@@ -3,12 +3,25 @@
 package main
 
 import (
+	"os"
+
+	"github.com/aws-commander/commander/shared/alarm"
 	"github.com/aws-commander/commander/shared/boot"
-	"github.com/aws-commander/commander/shared/pending"
+	"github.com/aws-commander/commander/shared/clock"
 	"github.com/aws/aws-lambda-go/lambda"
 )
 
 func main() {
 	d := boot.Start("alarm")
-	lambda.Start(pending.Handler(d.Function, d.Log))
+	cfg, err := alarm.LoadConfig(os.Getenv)
+	if err != nil {
+		// As boot does for the shared settings: a bad value fails the start.
+		d.Log.Error("invalid configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &alarm.Handler{
+		Settings: d.Settings, Config: cfg, Log: d.Log, Clients: alarm.RegionClients(d.AWS),
+		Home: d.AWS.Region, Clock: clock.Real{}, Metrics: os.Stdout,
+	}
+	lambda.Start(h.Handle)
 }

@@ -3,12 +3,19 @@
 package main
 
 import (
+	"os"
+
+	"github.com/aws-commander/commander/shared/backup"
 	"github.com/aws-commander/commander/shared/boot"
-	"github.com/aws-commander/commander/shared/pending"
 	"github.com/aws/aws-lambda-go/lambda"
 )
 
 func main() {
-	d := boot.Start("backup")
-	lambda.Start(pending.Handler(d.Function, d.Log))
+	d := boot.Start(backup.Function)
+	c, err := backup.LoadConfig(os.Getenv, d.Settings)
+	if err != nil {
+		d.Log.Error("invalid configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(backup.New(d, c, os.Stdout).Handle)
 }

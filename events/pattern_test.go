@@ -1,0 +1,154 @@
+package events_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws-commander/commander/events"
+	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/emulator/emulatortest"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+func TestMain(m *testing.M) { emulatortest.Main(m) }
+
+// envelope is the part of a sample EventBridge would take in PutEvents.
+type envelope struct {
+	Source     *string         `json:"source"`
+	DetailType *string         `json:"detail-type"`
+	Time       string          `json:"time"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// The alarm rule's pattern, as the stack deploys it, is checked by moto's own
+// EventBridge matcher (TestEventPattern is a stub there): a rule on a custom
+// bus sends matches to SQS, every sample under samples/*/ is put on the bus,
+// and only the alarm samples arrive. Samples of other functions are read
+// from whatever exists, so new ones are covered as they are added.
+func TestAlarmPatternMatchesAlarmSamplesOnly(t *testing.T) {
+	cfg := emulatortest.Config(t)
+	ctx := context.Background()
+	eb, q := awsclient.NewEventBridge(cfg), sqs.NewFromConfig(cfg)
+	pattern, err := events.AlarmStateChange.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const bus = "pattern-test"
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	_, err = eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)})
+	must("create bus", err)
+	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("alarm-pattern")})
+	must("create queue", err)
+	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	must("queue arn", err)
+	_, err = eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("alarm"), EventBusName: aws.String(bus), EventPattern: aws.String(pattern)})
+	must("put rule", err)
+	_, err = eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("alarm"), EventBusName: aws.String(bus),
+		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}}})
+	must("put targets", err)
+
+	dirs, err := os.ReadDir("samples")
+	must("read samples", err)
+	matched := 0
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		samples, err := events.Samples(d.Name())
+		must("samples of "+d.Name(), err)
+		for _, s := range samples {
+			t.Run(d.Name()+"/"+s.Name, func(t *testing.T) {
+				var e envelope
+				if err := json.Unmarshal(s.Body, &e); err != nil {
+					t.Fatalf("sample is not JSON: %v", err)
+				}
+				wantMatch := d.Name() == "alarm"
+				if e.Source == nil || e.DetailType == nil {
+					// A direct or HTTP invocation never travels on a bus, so no rule can match it.
+					if wantMatch {
+						t.Fatal("an alarm sample must be an EventBridge event")
+					}
+					t.Logf("not an EventBridge event (direct or HTTP invocation): cannot match")
+					return
+				}
+				entry := ebtypes.PutEventsRequestEntry{EventBusName: aws.String(bus), Source: e.Source, DetailType: e.DetailType,
+					Detail: aws.String(string(e.Detail)), Resources: e.Resources}
+				if at, err := time.Parse(time.RFC3339, e.Time); err == nil {
+					entry.Time = aws.Time(at)
+				}
+				out, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{entry}})
+				must("put event", err)
+				if out.FailedEntryCount != 0 {
+					t.Fatalf("event refused: %s %s", aws.ToString(out.Entries[0].ErrorCode), aws.ToString(out.Entries[0].ErrorMessage))
+				}
+				got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10})
+				must("receive", err)
+				for _, m := range got.Messages {
+					_, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: queue.QueueUrl, ReceiptHandle: m.ReceiptHandle})
+					must("delete message", err)
+				}
+				switch {
+				case wantMatch && len(got.Messages) != 1:
+					t.Fatalf("alarm sample delivered %d times, want once", len(got.Messages))
+				case !wantMatch && len(got.Messages) != 0:
+					t.Fatalf("the alarm pattern matched a %s sample: %s", d.Name(), aws.ToString(got.Messages[0].Body))
+				case wantMatch:
+					matched++
+					var delivered envelope
+					if err := json.Unmarshal([]byte(aws.ToString(got.Messages[0].Body)), &delivered); err != nil {
+						t.Fatalf("delivered event is not JSON: %v", err)
+					}
+					if !jsonEqual(t, delivered.Detail, e.Detail) {
+						t.Errorf("delivered detail differs from the sample's:\n%s\n%s", delivered.Detail, e.Detail)
+					}
+				}
+			})
+		}
+	}
+	// Near misses: right source or right detail-type alone does not match.
+	for _, miss := range []struct{ source, detailType string }{
+		{"aws.cloudwatch", "CloudWatch Alarm Configuration Change"},
+		{"commander", "CloudWatch Alarm State Change"},
+	} {
+		out, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{EventBusName: aws.String(bus),
+			Source: aws.String(miss.source), DetailType: aws.String(miss.detailType), Detail: aws.String(`{"alarmName":"x"}`)}}})
+		must("put near miss", err)
+		if out.FailedEntryCount != 0 {
+			t.Fatalf("near miss refused: %+v", out.Entries)
+		}
+		got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10})
+		must("receive", err)
+		if len(got.Messages) != 0 {
+			t.Errorf("the alarm pattern matched %s/%s", miss.source, miss.detailType)
+		}
+	}
+	if matched == 0 {
+		t.Fatal("no alarm sample matched: the test proved nothing")
+	}
+}
+
+func jsonEqual(t *testing.T, a, b json.RawMessage) bool {
+	t.Helper()
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return bytes.Equal(xa, ya)
+}

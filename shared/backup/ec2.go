@@ -1,0 +1,295 @@
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws-commander/commander/shared/tags"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// Tags only this job sets, on the snapshots it makes.
+const (
+	SourceVolume   = "commander:source-volume"
+	SourceInstance = "commander:source-instance"
+	AWSBackupTag   = "aws:backup:source-resource"
+	createdBy      = "commander-backup"
+	maxEC2Tags     = 50
+	maxTagValue    = 256
+	volumeIDBatch  = 200 // values per filter
+)
+
+// EC2API is the slice of EC2 the backup job calls.
+type EC2API interface {
+	ec2.DescribeVolumesAPIClient
+	ec2.DescribeInstancesAPIClient
+	ec2.DescribeSnapshotsAPIClient
+	ec2.DescribeImagesAPIClient
+	CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, opts ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error)
+	CreateSnapshots(ctx context.Context, in *ec2.CreateSnapshotsInput, opts ...func(*ec2.Options)) (*ec2.CreateSnapshotsOutput, error)
+	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, opts ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, opts ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
+}
+
+// target is a volume to back up.
+type target struct {
+	VolumeID   string
+	Policy     string
+	InstanceID string // set when the policy came from the instance's tag
+	State      string
+	Tags       map[string]string // source tags: the instance's, then the volume's
+}
+
+// instanceSet is an instance whose volumes back up together.
+type instanceSet struct {
+	ID      string
+	Volumes []string // the volumes its policy covers
+}
+
+// selection is what one region has to back up.
+type selection struct {
+	Targets   map[string]*target
+	Instances []instanceSet
+}
+
+func tagMap(list []types.Tag) map[string]string {
+	m := make(map[string]string, len(list))
+	for _, t := range list {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+// backupTagFilter selects resources tagged with a backup policy, or with
+// policy only when it is set.
+func backupTagFilter(policy string) types.Filter {
+	if policy != "" {
+		return types.Filter{Name: aws.String("tag:" + tags.Backup), Values: []string{policy}}
+	}
+	return types.Filter{Name: aws.String("tag-key"), Values: []string{tags.Backup}}
+}
+
+// selectTargets finds tagged volumes and the volumes of tagged instances
+// (under policy, or any when empty), with server-side tag filters. A
+// volume's own tag wins over its instance's.
+func selectTargets(ctx context.Context, api EC2API, excludeRoot bool, policy string) (selection, error) {
+	sel := selection{Targets: map[string]*target{}}
+	vp := ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{Filters: []types.Filter{backupTagFilter(policy)}, MaxResults: aws.Int32(500)})
+	for vp.HasMorePages() {
+		page, err := vp.NextPage(ctx)
+		if err != nil {
+			return sel, fmt.Errorf("describe tagged volumes: %w", err)
+		}
+		for _, v := range page.Volumes {
+			tm := tagMap(v.Tags)
+			sel.Targets[aws.ToString(v.VolumeId)] = &target{VolumeID: aws.ToString(v.VolumeId), Policy: tm[tags.Backup], State: string(v.State), Tags: tm}
+		}
+	}
+	ip := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{
+		Filters: []types.Filter{backupTagFilter(policy),
+			{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}}},
+		MaxResults: aws.Int32(1000),
+	})
+	var fromInstances []string
+	for ip.HasMorePages() {
+		page, err := ip.NextPage(ctx)
+		if err != nil {
+			return sel, fmt.Errorf("describe tagged instances: %w", err)
+		}
+		for _, r := range page.Reservations {
+			for _, in := range r.Instances {
+				tm := tagMap(in.Tags)
+				set := instanceSet{ID: aws.ToString(in.InstanceId)}
+				for _, m := range in.BlockDeviceMappings {
+					if m.Ebs == nil || m.Ebs.VolumeId == nil {
+						continue
+					}
+					if excludeRoot && aws.ToString(m.DeviceName) == aws.ToString(in.RootDeviceName) {
+						continue
+					}
+					id := aws.ToString(m.Ebs.VolumeId)
+					set.Volumes = append(set.Volumes, id)
+					if t, own := sel.Targets[id]; own {
+						// Tagged itself under the same policy: still part of the instance's set.
+						if t.Policy == tm[tags.Backup] {
+							t.InstanceID = set.ID
+							t.Tags = mergeTags(tm, t.Tags)
+						}
+						continue
+					}
+					sel.Targets[id] = &target{VolumeID: id, Policy: tm[tags.Backup], InstanceID: set.ID, Tags: maps.Clone(tm)}
+					fromInstances = append(fromInstances, id)
+				}
+				sel.Instances = append(sel.Instances, set)
+			}
+		}
+	}
+	// The volumes reached through instances: their state and own tags.
+	for batch := range slices.Chunk(fromInstances, volumeIDBatch) {
+		vp := ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{
+			Filters: []types.Filter{{Name: aws.String("volume-id"), Values: batch}}, MaxResults: aws.Int32(500)})
+		for vp.HasMorePages() {
+			page, err := vp.NextPage(ctx)
+			if err != nil {
+				return sel, fmt.Errorf("describe instance volumes: %w", err)
+			}
+			for _, v := range page.Volumes {
+				id := aws.ToString(v.VolumeId)
+				t, ok := sel.Targets[id]
+				if !ok {
+					continue
+				}
+				own := tagMap(v.Tags)
+				if p, tagged := own[tags.Backup]; tagged && p != t.Policy {
+					delete(sel.Targets, id) // its own policy wins, and is not this run's
+					continue
+				}
+				t.State = string(v.State)
+				maps.Copy(t.Tags, own)
+			}
+		}
+	}
+	return sel, nil
+}
+
+// mergeTags is base overlaid with over.
+func mergeTags(base, over map[string]string) map[string]string {
+	out := maps.Clone(base)
+	maps.Copy(out, over)
+	return out
+}
+
+// existing is a snapshot this system made under a policy.
+type existing struct {
+	ID, VolumeID, Policy, RunKey string
+	Time                         time.Time
+	Completed                    bool
+	Tags                         map[string]string
+}
+
+// listManaged streams this account's snapshots made by this system under
+// a policy, grouped by source volume.
+func listManaged(ctx context.Context, api EC2API) (map[string][]existing, error) {
+	out := map[string][]existing{}
+	p := ec2.NewDescribeSnapshotsPaginator(api, &ec2.DescribeSnapshotsInput{
+		OwnerIds: []string{"self"},
+		Filters: []types.Filter{
+			{Name: aws.String("tag:" + tags.ManagedBy), Values: []string{tags.ManagedByValue}},
+			{Name: aws.String("tag-key"), Values: []string{tags.BackupPolicy}},
+		},
+		MaxResults: aws.Int32(1000),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe snapshots: %w", err)
+		}
+		for _, s := range page.Snapshots {
+			tm := tagMap(s.Tags)
+			vol := tm[SourceVolume]
+			if vol == "" {
+				vol = aws.ToString(s.VolumeId)
+			}
+			// commander:created-at is the backup's time: the run's (possibly simulated) now.
+			when := aws.ToTime(s.StartTime)
+			if t, err := time.Parse(time.RFC3339, tm[tags.CreatedAt]); err == nil {
+				when = t
+			}
+			out[vol] = append(out[vol], existing{
+				ID: aws.ToString(s.SnapshotId), VolumeID: vol, Policy: tm[tags.BackupPolicy], RunKey: tm[tags.RunKey],
+				Time: when, Completed: s.State == types.SnapshotStateCompleted, Tags: tm,
+			})
+		}
+	}
+	return out, nil
+}
+
+// imageSnapshots is every snapshot an AMI of this account uses.
+func imageSnapshots(ctx context.Context, api EC2API) (map[string]bool, error) {
+	used := map[string]bool{}
+	p := ec2.NewDescribeImagesPaginator(api, &ec2.DescribeImagesInput{Owners: []string{"self"}, MaxResults: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe images: %w", err)
+		}
+		for _, im := range page.Images {
+			for _, m := range im.BlockDeviceMappings {
+				if m.Ebs != nil && m.Ebs.SnapshotId != nil {
+					used[*m.Ebs.SnapshotId] = true
+				}
+			}
+		}
+	}
+	return used, nil
+}
+
+// existingVolumes reports which of ids still exist.
+func existingVolumes(ctx context.Context, api EC2API, ids []string) (map[string]bool, error) {
+	found := map[string]bool{}
+	for batch := range slices.Chunk(ids, volumeIDBatch) {
+		p := ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{
+			Filters: []types.Filter{{Name: aws.String("volume-id"), Values: batch}}, MaxResults: aws.Int32(500)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describe volumes: %w", err)
+			}
+			for _, v := range page.Volumes {
+				found[aws.ToString(v.VolumeId)] = true
+			}
+		}
+	}
+	return found, nil
+}
+
+// tagValue fits a value into EC2's 256 characters; a longer run key is
+// replaced by its hash, which is as good for idempotency.
+func tagValue(v string) string {
+	if len(v) <= maxTagValue {
+		return v
+	}
+	h := sha256.Sum256([]byte(v))
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+// snapshotTags are the tags of a new snapshot of t: the source's user tags
+// (not aws:, which AWS reserves, nor commander:, nor the protection key,
+// which would make the backup undeletable), then this system's.
+func snapshotTags(t *target, policy, key, protectKey string, now time.Time) []types.Tag {
+	ours := tags.Managed(createdBy, now)
+	ours[tags.BackupPolicy] = policy
+	ours[SourceVolume] = t.VolumeID
+	ours[tags.RunKey] = tagValue(key)
+	if t.InstanceID != "" {
+		ours[SourceInstance] = t.InstanceID
+	}
+	var user []string
+	for k := range t.Tags {
+		if tags.UserTag(k) && !strings.HasPrefix(k, "commander:") && k != protectKey {
+			user = append(user, k)
+		}
+	}
+	sort.Strings(user)
+	if room := maxEC2Tags - len(ours); len(user) > room {
+		user = user[:room]
+	}
+	out := make([]types.Tag, 0, len(user)+len(ours))
+	for _, k := range user {
+		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(t.Tags[k])})
+	}
+	keys := slices.Sorted(maps.Keys(ours))
+	for _, k := range keys {
+		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(ours[k])})
+	}
+	return out
+}

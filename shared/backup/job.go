@@ -1,0 +1,611 @@
+package backup
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws-commander/commander/events"
+	"github.com/aws-commander/commander/shared/audit"
+	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/backup/retention"
+	"github.com/aws-commander/commander/shared/boot"
+	"github.com/aws-commander/commander/shared/clock"
+	"github.com/aws-commander/commander/shared/guard"
+	"github.com/aws-commander/commander/shared/metrics"
+	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/settings"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"golang.org/x/sync/errgroup"
+)
+
+// Function is this job's name in reports, metrics and logs.
+const Function = "backup"
+
+// Report types and actions.
+const (
+	TypeVolume   = "ec2:volume"
+	TypeSnapshot = "ec2:snapshot"
+	TypeBucket   = "s3:bucket"
+
+	ActionSnapshot = "snapshot"
+	ActionDelete   = "delete"
+	ActionKeep     = "keep"
+	ActionCheck    = "check"
+)
+
+// deadlineMargin is kept back from the Lambda deadline so that a run
+// that runs out of time still returns its report.
+const deadlineMargin = 3 * time.Second
+
+// Region is the clients of one region.
+type Region struct {
+	Name string
+	EC2  EC2API
+	S3   S3API
+	// CopiesOnly: a copy destination outside COMMANDER_REGIONS, where the
+	// job only applies the copies' retention.
+	CopiesOnly bool
+}
+
+// Job is the backup job. It does not know it runs in Lambda.
+type Job struct {
+	Settings settings.Settings
+	Config   Config
+	Regions  []Region
+	Audit    audit.PutEventsAPI
+	Clock    clock.Clock // the real clock; an event may simulate now when allowed
+	Log      *slog.Logger
+	Metrics  io.Writer // EMF lines
+	// Self hands a run that runs out of time over to a follow-up
+	// invocation of this function (asynchronous); nil: the report's next
+	// field says how to continue.
+	Self     InvokeAPI
+	SelfName string
+}
+
+// InvokeAPI is the slice of Lambda the hand-over calls.
+type InvokeAPI interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+// New builds the job's clients for every configured region.
+func New(d boot.Deps, c Config, metricsOut io.Writer) *Job {
+	j := &Job{Settings: d.Settings, Config: c, Audit: awsclient.NewEventBridge(d.AWS), Clock: clock.Real{}, Log: d.Log, Metrics: metricsOut,
+		Self: awsclient.NewLambda(d.AWS), SelfName: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")}
+	for _, name := range d.Settings.Regions {
+		cfg := awsclient.InRegion(d.AWS, name)
+		j.Regions = append(j.Regions, Region{Name: name, EC2: awsclient.NewEC2(cfg), S3: awsclient.NewS3(cfg)})
+	}
+	for _, name := range c.CopyRegions() {
+		if !slices.Contains(d.Settings.Regions, name) {
+			cfg := awsclient.InRegion(d.AWS, name)
+			j.Regions = append(j.Regions, Region{Name: name, EC2: awsclient.NewEC2(cfg), CopiesOnly: true})
+		}
+	}
+	return j
+}
+
+func (j *Job) region(name string) (Region, bool) {
+	i := slices.IndexFunc(j.Regions, func(r Region) bool { return r.Name == name })
+	if i < 0 {
+		return Region{}, false
+	}
+	return j.Regions[i], true
+}
+
+// Handle is the Lambda handler: the report, and an error when the run failed
+// (so that an asynchronous invocation is retried).
+func (j *Job) Handle(ctx context.Context, raw json.RawMessage) (*report.Report, error) {
+	r, err := j.Run(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	return r, r.Err()
+}
+
+// run is the state of one invocation.
+type run struct {
+	*Job
+	req     Request
+	now     time.Time
+	key     string
+	dry     bool
+	rep     *report.Report
+	metrics *metrics.Set
+}
+
+// deletion is a snapshot retention wants gone.
+type deletion struct {
+	region string
+	api    EC2API
+	id     string
+	reason string
+}
+
+// Run decodes raw and runs the pipeline. An error means the event itself was
+// refused; everything after decoding is in the report.
+func (j *Job) Run(ctx context.Context, raw []byte) (*report.Report, error) {
+	req, err := Decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Function, err)
+	}
+	clk, err := clock.Resolve(req.Trigger.Now, j.Settings.AllowSimulatedTime, j.Clock)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", Function, err)
+	}
+	if req.Policy != "" {
+		if _, err := j.Config.policy(req.Policy); err != nil {
+			return nil, fmt.Errorf("%s: field \"policy\": %w", Function, err)
+		}
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-deadlineMargin))
+		defer cancel()
+	}
+	counter := awsclient.NewCounter()
+	ctx = awsclient.WithCounter(ctx, counter)
+	now := clk.Now()
+	ru := &run{Job: j, req: req, now: now, key: req.Key(now), dry: j.Settings.DryRunOr(false) || req.DryRun}
+	ru.rep = report.New(Function, req.Trigger.Kind, ru.dry, j.Clock.Now(), j.Settings.MaxReportedResources)
+	ru.rep.EventID, ru.rep.IdempotencyKey = req.Trigger.ID, ru.key
+	if ru.metrics, err = metrics.New(j.Settings.MetricsNamespace, map[string]string{"Function": Function}); err != nil {
+		return nil, err
+	}
+
+	var dels []deletion
+	candidates, failedRegions := 0, 0
+	for _, reg := range j.Regions {
+		if ctx.Err() != nil {
+			break // out of time: handOver below
+		}
+		d, n, err := ru.ec2Region(ctx, reg)
+		dels, candidates = append(dels, d...), candidates+n
+		if err != nil && !awserr.Is(err, awserr.Canceled) {
+			failedRegions++
+			ru.rep.Partial(fmt.Sprintf("EBS in %s: %s", reg.Name, awserr.Explain(err)))
+		}
+		if j.Config.S3 && !reg.CopiesOnly {
+			if err := ru.s3Region(ctx, reg); err != nil && !awserr.Is(err, awserr.Canceled) {
+				ru.rep.Partial(fmt.Sprintf("S3 in %s: %s", reg.Name, awserr.Explain(err)))
+			}
+		}
+	}
+	if failedRegions > 0 && failedRegions == len(j.Regions) {
+		ru.rep.Fail(fmt.Errorf("EBS backup failed in every region"))
+	}
+	ru.prune(ctx, dels, candidates)
+	if ctx.Err() != nil {
+		ru.handOver(ctx)
+	}
+	ru.finish(ctx, counter)
+	return ru.rep, nil
+}
+
+func (ru *run) add(region, typ, resource, action, outcome, reason string, err error) {
+	d := report.Decision{Resource: resource, Type: typ, Region: region, Action: action, Outcome: outcome, Reason: reason}
+	if err != nil {
+		d.Error = awserr.Explain(err)
+	}
+	ru.rep.Add(d)
+}
+
+// ec2Region backs up one region's tagged volumes and plans its retention.
+// It returns the deletions retention wants and how many snapshots it judged.
+func (ru *run) ec2Region(ctx context.Context, reg Region) ([]deletion, int, error) {
+	sel := selection{Targets: map[string]*target{}}
+	if !reg.CopiesOnly {
+		var err error
+		if sel, err = selectTargets(ctx, reg.EC2, ru.Config.ExcludeRoot, ru.req.Policy); err != nil {
+			return nil, 0, err
+		}
+	}
+	managed, err := listManaged(ctx, reg.EC2)
+	if err != nil {
+		return nil, 0, err
+	}
+	hold := ru.backups(ctx, reg, sel, managed)
+	if err := ru.copies(ctx, reg, managed); err != nil {
+		ru.rep.Partial(fmt.Sprintf("cross-region copies from %s: %s", reg.Name, awserr.Explain(err)))
+	}
+	if len(managed) == 0 {
+		return nil, 0, nil
+	}
+	if ctx.Err() != nil {
+		return nil, 0, ctx.Err()
+	}
+
+	used, err := imageSnapshots(ctx, reg.EC2)
+	if err != nil {
+		return nil, 0, fmt.Errorf("retention needs the AMIs' snapshots, none deleted: %w", err)
+	}
+	var gone []string
+	for vol := range managed {
+		if _, ok := sel.Targets[vol]; !ok {
+			gone = append(gone, vol)
+		}
+	}
+	exists, err := existingVolumes(ctx, reg.EC2, gone)
+	if err != nil {
+		return nil, 0, fmt.Errorf("retention needs to know which volumes exist, none deleted: %w", err)
+	}
+	vols := make([]string, 0, len(managed))
+	for vol := range managed {
+		vols = append(vols, vol)
+	}
+	sort.Strings(vols)
+	var dels []deletion
+	n := 0
+	for _, vol := range vols {
+		_, selected := sel.Targets[vol]
+		v := retention.Volume{ID: vol, Exists: selected || exists[vol], Hold: hold[vol]}
+		for _, s := range managed[vol] {
+			v.Snapshots = append(v.Snapshots, retention.Snapshot{
+				ID: s.ID, Policy: s.Policy, Time: s.Time, Completed: s.Completed,
+				Protected: guard.Protected(s.Tags, ru.Settings.ProtectTag),
+				AWSBackup: s.Tags[AWSBackupTag] != "", InAMI: used[s.ID],
+			})
+		}
+		for _, vd := range retention.Plan(v, ru.Config.Policies, ru.now) {
+			if ru.req.Policy != "" && strings.TrimSuffix(vd.Snapshot.Policy, retention.CopySuffix) != ru.req.Policy {
+				continue
+			}
+			n++
+			if vd.Delete {
+				dels = append(dels, deletion{region: reg.Name, api: reg.EC2, id: vd.Snapshot.ID, reason: vol + ": " + vd.Reason})
+				continue
+			}
+			ru.add(reg.Name, TypeSnapshot, vd.Snapshot.ID, ActionKeep, report.Skipped, vol+": "+vd.Reason, nil)
+		}
+	}
+	return dels, n, nil
+}
+
+// unit is one creation call: one volume, or an instance's crash-consistent set.
+type unit struct {
+	instance string
+	targets  []*target
+	why      map[string]string
+}
+
+// backups creates the snapshots that are due and records each in managed.
+// It returns, per volume, why its pruning must wait (a due backup that did
+// not happen).
+func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed map[string][]existing) map[string]string {
+	hold := map[string]string{}
+	due := map[string]string{} // volume -> why due
+	ids := make([]string, 0, len(sel.Targets))
+	for id := range sel.Targets {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		t := sel.Targets[id]
+		if ru.req.Policy != "" && t.Policy != ru.req.Policy {
+			continue
+		}
+		skip := func(why string) { ru.add(reg.Name, TypeVolume, id, ActionSnapshot, report.Skipped, why, nil) }
+		p, err := ru.Config.policy(t.Policy)
+		if err != nil {
+			skip(err.Error())
+			continue
+		}
+		if t.State != string(types.VolumeStateAvailable) && t.State != string(types.VolumeStateInUse) {
+			skip("volume is " + t.State + ": no backup this run")
+			hold[id] = "volume is " + t.State + " and got no backup this run"
+			continue
+		}
+		var newest time.Time
+		done := ""
+		for _, s := range managed[id] {
+			if s.RunKey == tagValue(ru.key) {
+				done = s.ID
+			}
+			if s.Policy == p.Name && s.Time.After(newest) {
+				newest = s.Time
+			}
+		}
+		if done != "" {
+			skip("already backed up by this run (" + done + "): the event was delivered again")
+			continue
+		}
+		ok, why := retention.Due(p, newest, ru.now)
+		if !ok {
+			skip("not due: " + why)
+			continue
+		}
+		if ru.dry {
+			ru.add(reg.Name, TypeVolume, id, ActionSnapshot, report.Planned, why, nil)
+			continue
+		}
+		due[id] = why
+	}
+
+	// Instances whose whole set is due together get one crash-consistent CreateSnapshots.
+	var units []unit
+	grouped := map[string]bool{}
+	for _, in := range sel.Instances {
+		if len(in.Volumes) < 2 {
+			continue
+		}
+		all := true
+		for _, v := range in.Volumes {
+			t := sel.Targets[v]
+			all = all && due[v] != "" && t.InstanceID == in.ID && !grouped[v]
+		}
+		if !all {
+			continue
+		}
+		u := unit{instance: in.ID, why: map[string]string{}}
+		for _, v := range in.Volumes {
+			u.targets = append(u.targets, sel.Targets[v])
+			u.why[v] = due[v]
+			grouped[v] = true
+		}
+		units = append(units, u)
+	}
+	for _, id := range ids {
+		if due[id] != "" && !grouped[id] {
+			units = append(units, unit{targets: []*target{sel.Targets[id]}, why: map[string]string{id: due[id]}})
+		}
+	}
+
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(ru.Settings.Concurrency)
+	for _, u := range units {
+		g.Go(func() error {
+			made, err := ru.create(ctx, reg.EC2, u)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, t := range u.targets {
+				s, ok := made[t.VolumeID]
+				switch {
+				case ok:
+					managed[t.VolumeID] = append(managed[t.VolumeID], s)
+					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Done, u.why[t.VolumeID]+": "+s.ID, nil)
+				case awserr.Is(err, awserr.Canceled):
+					hold[t.VolumeID] = "this run stopped before backing it up"
+					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Skipped, u.why[t.VolumeID]+"; not done: the run ran out of time", nil)
+				default:
+					e := err
+					if e == nil {
+						e = fmt.Errorf("CreateSnapshots returned no snapshot of %s", t.VolumeID)
+					}
+					hold[t.VolumeID] = "this run's backup of it failed"
+					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Failed, u.why[t.VolumeID], e)
+				}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // each unit records its own outcome
+	return hold
+}
+
+// create makes the snapshots of one unit, tagged, and returns them by volume.
+func (ru *run) create(ctx context.Context, api EC2API, u unit) (map[string]existing, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	made := map[string]existing{}
+	record := func(vol, id string, state types.SnapshotState, tl []types.Tag) {
+		made[vol] = existing{ID: id, VolumeID: vol, Policy: u.targets[0].Policy, RunKey: tagValue(ru.key), Time: ru.now,
+			Completed: state == types.SnapshotStateCompleted, Tags: tagMap(tl)}
+	}
+	if u.instance == "" {
+		t := u.targets[0]
+		tl := snapshotTags(t, t.Policy, ru.key, ru.Settings.ProtectTag, ru.now)
+		out, err := api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{
+			VolumeId:          aws.String(t.VolumeID),
+			Description:       aws.String(fmt.Sprintf("AWS Commander backup of %s (policy %s)", t.VolumeID, t.Policy)),
+			TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tl}},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("create snapshot of %s: %w", t.VolumeID, err)
+		}
+		record(t.VolumeID, aws.ToString(out.SnapshotId), out.State, tl)
+		return made, nil
+	}
+	// One call for the set; the tags all its snapshots share go with it
+	// (the run key among them, so a retry sees the set), the rest per snapshot.
+	lists := map[string][]types.Tag{}
+	for _, t := range u.targets {
+		lists[t.VolumeID] = snapshotTags(t, t.Policy, ru.key, ru.Settings.ProtectTag, ru.now)
+	}
+	common := commonTags(lists)
+	out, err := api.CreateSnapshots(ctx, &ec2.CreateSnapshotsInput{
+		InstanceSpecification: &types.InstanceSpecification{InstanceId: aws.String(u.instance), ExcludeBootVolume: aws.Bool(ru.Config.ExcludeRoot)},
+		Description:           aws.String(fmt.Sprintf("AWS Commander backup of %s (policy %s)", u.instance, u.targets[0].Policy)),
+		TagSpecifications:     []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: common}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create snapshots of %s: %w", u.instance, err)
+	}
+	var errs []error
+	for _, s := range out.Snapshots {
+		vol := aws.ToString(s.VolumeId)
+		rest := minus(lists[vol], common)
+		if lists[vol] == nil { // attached after selection: still say where it came from
+			rest = []types.Tag{{Key: aws.String(SourceVolume), Value: aws.String(vol)}}
+		}
+		if len(rest) > 0 {
+			if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{aws.ToString(s.SnapshotId)}, Tags: rest}); err != nil {
+				errs = append(errs, fmt.Errorf("tag snapshot %s of %s: %w", aws.ToString(s.SnapshotId), vol, err))
+				continue
+			}
+		}
+		if lists[vol] != nil {
+			record(vol, aws.ToString(s.SnapshotId), s.State, lists[vol])
+		}
+	}
+	if len(errs) > 0 {
+		return made, errs[0]
+	}
+	return made, nil
+}
+
+// commonTags are the tags every list carries with the same value.
+func commonTags(lists map[string][]types.Tag) []types.Tag {
+	var out []types.Tag
+	first := true
+	for _, l := range lists {
+		if first {
+			out, first = slices.Clone(l), false
+			continue
+		}
+		m := tagMap(l)
+		out = slices.DeleteFunc(out, func(t types.Tag) bool {
+			v, ok := m[aws.ToString(t.Key)]
+			return !ok || v != aws.ToString(t.Value)
+		})
+	}
+	return out
+}
+
+func minus(l, common []types.Tag) []types.Tag {
+	m := tagMap(common)
+	return slices.DeleteFunc(slices.Clone(l), func(t types.Tag) bool {
+		v, ok := m[aws.ToString(t.Key)]
+		return ok && v == aws.ToString(t.Value)
+	})
+}
+
+// prune deletes what retention let go, behind the circuit breaker.
+func (ru *run) prune(ctx context.Context, dels []deletion, candidates int) {
+	if len(dels) == 0 {
+		return
+	}
+	if err := ru.Settings.Breaker().Check(len(dels), candidates); err != nil {
+		ru.rep.Partial(err.Error() + ": no snapshot deleted")
+		_ = ru.metrics.Put("BreakerTripped", 1, metrics.Count)
+		for _, d := range dels {
+			ru.add(d.region, TypeSnapshot, d.id, ActionDelete, report.Skipped, d.reason+"; not deleted: "+err.Error(), nil)
+		}
+		return
+	}
+	var g errgroup.Group
+	g.SetLimit(ru.Settings.Concurrency)
+	for _, d := range dels {
+		if ru.dry {
+			ru.add(d.region, TypeSnapshot, d.id, ActionDelete, report.Planned, d.reason, nil)
+			continue
+		}
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				ru.add(d.region, TypeSnapshot, d.id, ActionDelete, report.Skipped, d.reason+"; not deleted: the run ran out of time", nil)
+				return nil
+			}
+			_, err := d.api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(d.id)})
+			switch {
+			case err == nil:
+				ru.add(d.region, TypeSnapshot, d.id, ActionDelete, report.Done, d.reason, nil)
+			case awserr.Is(err, awserr.NotFound):
+				ru.add(d.region, TypeSnapshot, d.id, ActionDelete, report.Done, d.reason+" (already gone)", nil)
+			default:
+				ru.add(d.region, TypeSnapshot, d.id, ActionDelete, report.Failed, d.reason, err)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+// handOver ends a run that ran out of time: the report carries the
+// continuation, and (unless dry-run, or too many hops) a follow-up
+// invocation of this function receives it.
+func (ru *run) handOver(ctx context.Context) {
+	next := Continuation{Event: ru.req.Original, Key: ru.key, Hop: ru.req.Hop + 1}
+	ru.rep.Next = next
+	switch {
+	case next.Hop > MaxHops:
+		ru.rep.Fail(fmt.Errorf("the run ran out of time %d times in a row: raise the function's timeout or COMMANDER_CONCURRENCY", next.Hop))
+		return
+	case ru.dry || ru.Self == nil || ru.SelfName == "":
+		ru.rep.Partial("the run stopped before the Lambda deadline: invoke the function with the report's next as {\"continuation\": next} to finish")
+		return
+	}
+	body, err := json.Marshal(map[string]Continuation{"continuation": next})
+	if err == nil {
+		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_, err = ru.Self.Invoke(ictx, &lambda.InvokeInput{FunctionName: aws.String(ru.SelfName), InvocationType: lambdatypes.InvocationTypeEvent, Payload: body})
+	}
+	if err != nil {
+		ru.add("", "lambda:function", ru.SelfName, "hand-over", report.Failed, "the run stopped before the Lambda deadline", err)
+		ru.rep.Partial("the run stopped before the Lambda deadline and could not hand over: deliver the same event again")
+		return
+	}
+	ru.add("", "lambda:function", ru.SelfName, "hand-over", report.Done, fmt.Sprintf("the run stopped before the Lambda deadline; follow-up %d continues it", next.Hop), nil)
+	ru.rep.Partial("the run stopped before the Lambda deadline and handed over to a follow-up invocation")
+}
+
+// auditDetail is the "Commander Backup Completed" event's detail.
+type auditDetail struct {
+	Function       string         `json:"function"`
+	Status         string         `json:"status"`
+	Reason         string         `json:"reason,omitempty"`
+	DryRun         bool           `json:"dryRun"`
+	Trigger        string         `json:"trigger"`
+	EventID        string         `json:"eventId,omitempty"`
+	IdempotencyKey string         `json:"idempotencyKey"`
+	Now            time.Time      `json:"now"`
+	Counts         map[string]int `json:"counts"`
+	Errors         []string       `json:"errors,omitempty"`
+}
+
+// finish writes metrics, sends the audit event and closes the report.
+func (ru *run) finish(ctx context.Context, counter *awsclient.Counter) {
+	r := ru.rep
+	for name, c := range map[string][2]string{
+		"SnapshotsCreated": {ActionSnapshot, report.Done}, "SnapshotsPlanned": {ActionSnapshot, report.Planned},
+		"SnapshotsFailed": {ActionSnapshot, report.Failed}, "SnapshotsDeleted": {ActionDelete, report.Done},
+		"DeletionsPlanned": {ActionDelete, report.Planned}, "DeletionsFailed": {ActionDelete, report.Failed},
+	} {
+		_ = ru.metrics.Put(name, float64(r.Count(c[0], c[1])), metrics.Count)
+	}
+	found, fixed := ru.drift()
+	_ = ru.metrics.Put("BucketDriftFound", float64(found), metrics.Count)
+	_ = ru.metrics.Put("BucketDriftFixed", float64(fixed), metrics.Count)
+
+	errs := r.Errors
+	if len(errs) > 20 {
+		errs = errs[:20]
+	}
+	d := auditDetail{Function: Function, Status: r.Status, Reason: r.Reason, DryRun: r.DryRun, Trigger: r.Trigger,
+		EventID: r.EventID, IdempotencyKey: r.IdempotencyKey, Now: ru.now, Counts: r.Counts, Errors: errs}
+	// The audit event goes out even when the run ran out of time.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if ru.Audit != nil {
+		if err := (audit.Emitter{API: ru.Audit, Bus: ru.Settings.EventBus}).Emit(actx, events.BackupCompleted, d); err != nil {
+			r.Partial("audit event not sent: " + awserr.Explain(err))
+		}
+	}
+	r.Finish(ru.Clock.Now(), counter)
+	_ = ru.metrics.Put("DurationMs", float64(r.DurationMs), metrics.Milliseconds)
+	ru.metrics.Property("idempotencyKey", r.IdempotencyKey)
+	if ru.Metrics != nil {
+		if err := ru.metrics.Flush(ru.Metrics); err != nil && ru.Log != nil {
+			ru.Log.WarnContext(ctx, "metrics not written", "error", err)
+		}
+	}
+	if ru.Log != nil {
+		ru.Log.InfoContext(ctx, "backup run", "status", r.Status, "dryRun", r.DryRun, "idempotencyKey", r.IdempotencyKey,
+			"counts", r.Counts, "reason", r.Reason, "trigger", r.Trigger)
+	}
+}
