@@ -1,0 +1,356 @@
+// Package cleanup is the scheduled cleanup job: for every region and every
+// resource type with policies, it lists the inventory (server-side filters
+// first, page by page), plans each resource with package plan, guards the
+// plan (dry-run, protection, termination/stop protection, mark-then-act,
+// circuit breaker per policy), acts with batch APIs and bounded
+// concurrency, and reports (JSON report, EMF metrics, audit events).
+package cleanup
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws-commander/commander/events"
+	"github.com/aws-commander/commander/shared/audit"
+	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/clock"
+	"github.com/aws-commander/commander/shared/metrics"
+	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/settings"
+	"github.com/aws-commander/commander/shared/trigger"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+// PolicyVariable holds the policy document (YAML or JSON) when set.
+const PolicyVariable = "COMMANDER_CLEANUP_POLICY"
+
+// LoadPolicies reads the document from COMMANDER_CLEANUP_POLICY, or the
+// shipped default when unset. A bad document names the variable and the path.
+func LoadPolicies(get func(string) string) (policy.Document, error) {
+	doc := strings.TrimSpace(get(PolicyVariable))
+	if doc == "" {
+		d, err := policy.Parse(policy.Default)
+		if err != nil {
+			return d, fmt.Errorf("the shipped default cleanup policy is invalid: %w", err)
+		}
+		return d, nil
+	}
+	d, err := policy.Parse([]byte(doc))
+	if err != nil {
+		return d, fmt.Errorf("%s is invalid:\n%w", PolicyVariable, err)
+	}
+	return d, nil
+}
+
+// Job is one deployment's cleanup: its settings, policies and clients.
+type Job struct {
+	Function string
+	Settings settings.Settings
+	Policies policy.Document
+	Log      *slog.Logger
+	Clients  func(region string) Clients // the clients of each region
+	Audit    audit.PutEventsAPI
+	Clock    clock.Clock
+	Metrics  io.Writer // EMF lines (the function's stdout)
+	// FollowUp, when set, continues a run that stops before its deadline.
+	FollowUp FollowUp
+}
+
+// Request is what a direct invocation (or a schedule's detail) may ask.
+type Request struct {
+	// DryRun true forces a dry run; it can never turn a dry-run deployment live.
+	DryRun bool `json:"dryRun"`
+	// Policies limits the run to these policy names (default: all).
+	Policies []string `json:"policies"`
+	// Now is a simulated now (honoured only with COMMANDER_ALLOW_SIMULATED_TIME=true).
+	Now string `json:"now"`
+	// Resume continues a run that stopped before its deadline (set by the run itself).
+	Resume *Resume `json:"resume,omitempty"`
+}
+
+// Resume is where a follow-up invocation starts: the region and resource
+// type the previous one did not reach, and how many hand-overs came before.
+type Resume struct {
+	Region string `json:"region"`
+	Type   string `json:"type"`
+	Hop    int    `json:"hop"`
+}
+
+// MaxHops bounds a chain of follow-up invocations, so a run that makes no
+// progress cannot invoke itself for ever; the next schedule continues.
+const MaxHops = 10
+
+// FollowUp hands a payload to a new invocation of this function.
+type FollowUp func(ctx context.Context, payload []byte) error
+
+// InvokeAPI is the slice of Lambda that hands over to a follow-up.
+type InvokeAPI interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+// InvokeSelf invokes function asynchronously with the payload.
+func InvokeSelf(api InvokeAPI, function string) FollowUp {
+	return func(ctx context.Context, payload []byte) error {
+		_, err := api.Invoke(ctx, &lambda.InvokeInput{
+			FunctionName: aws.String(function), InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload,
+		})
+		if err != nil {
+			return fmt.Errorf("follow-up invocation of %s: %w", function, err)
+		}
+		return nil
+	}
+}
+
+// MaxPlannedInAudit bounds the resources listed in one "Cleanup Planned" event.
+const MaxPlannedInAudit = 500
+
+// deadlineMargin is the time kept back from the Lambda deadline to report.
+const deadlineMargin = 20 * time.Second
+
+// Handle decodes raw, runs the cleanup and returns its report. The error is
+// non-nil only when the run failed as a whole (the platform may retry: a run
+// is idempotent).
+func (j *Job) Handle(ctx context.Context, raw json.RawMessage) (*report.Report, error) {
+	t, err := trigger.Decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", j.Function, err)
+	}
+	req, err := decodeRequest(t)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", j.Function, err)
+	}
+	clk, err := clock.Resolve(t.Now, j.Settings.AllowSimulatedTime, j.Clock)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", j.Function, err)
+	}
+	pols, err := j.selectPolicies(req.Policies)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", j.Function, err)
+	}
+	started := time.Now()
+	now := clk.Now()
+	dryRun := j.Settings.DryRunOr(true) || req.DryRun
+	rep := report.New(j.Function, t.Kind, dryRun, now, j.Settings.MaxReportedResources)
+	rep.EventID, rep.IdempotencyKey = t.ID, t.IdempotencyKey()
+	counter := awsclient.NewCounter()
+	ctx = awsclient.WithCounter(ctx, counter)
+
+	r := &run{job: j, now: now, dryRun: dryRun, rep: rep, stats: map[string]int{}}
+	if err := r.all(ctx, pols, req.Resume); err != nil {
+		return nil, fmt.Errorf("%s: %w", j.Function, err)
+	}
+	if r.next != nil {
+		j.handOver(ctx, r, req, t.Now)
+	}
+
+	rep.Finish(now.Add(time.Since(started)), counter)
+	j.publish(ctx, r, time.Since(started))
+	j.Log.InfoContext(ctx, "cleanup finished", "status", rep.Status, "dryRun", dryRun, "counts", rep.Counts, "eventId", t.ID)
+	return rep, rep.Err()
+}
+
+func decodeRequest(t trigger.Trigger) (Request, error) {
+	var body []byte
+	switch t.Kind {
+	case trigger.Direct:
+		body = t.Payload
+	case trigger.Schedule:
+		// Scheduler sends detail as a JSON string ("{}"); a rule may send an object.
+		d := bytes.TrimSpace(t.Detail)
+		if len(d) > 0 && d[0] == '"' {
+			var s string
+			if err := json.Unmarshal(d, &s); err != nil {
+				return Request{}, fmt.Errorf(`field "detail": %w`, err)
+			}
+			d = []byte(s)
+		}
+		if len(bytes.TrimSpace(d)) == 0 || string(d) == "null" {
+			return Request{}, nil
+		}
+		body = d
+	default:
+		return Request{}, fmt.Errorf("a %s trigger is not accepted: cleanup runs on its schedule or on a direct invocation such as {\"dryRun\": true}", t.Kind)
+	}
+	var req Request
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return Request{}, fmt.Errorf(`request %s: accepts {"dryRun": true|false, "policies": ["name", ...], "now": "RFC 3339 time", "resume": {"region", "type", "hop"}}`, strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return req, nil
+}
+
+func (j *Job) selectPolicies(names []string) (policy.Document, error) {
+	if len(names) == 0 {
+		return j.Policies, nil
+	}
+	var out policy.Document
+	var known []string
+	for _, p := range j.Policies.Policies {
+		known = append(known, p.Name)
+		if slices.Contains(names, p.Name) {
+			out.Policies = append(out.Policies, p)
+		}
+	}
+	for _, n := range names {
+		if !slices.Contains(known, n) {
+			return out, fmt.Errorf(`field "policies": unknown policy %q; accepts %s`, n, strings.Join(known, ", "))
+		}
+	}
+	return out, nil
+}
+
+// typeOrder is the order types are cleaned up in a region: users before what
+// they use (instances, then volumes and AMIs, then snapshots, then addresses),
+// so what one frees can follow in the same or a later run.
+var typeOrder = []string{policy.EC2Instance, policy.CloudWatchAlarm, policy.EC2Volume, policy.EC2Image, policy.EC2Snapshot,
+	policy.EC2Address, policy.LambdaFunction, policy.S3Bucket, policy.IAMRole, policy.IAMInstanceProfile}
+
+// run is one invocation's state.
+type run struct {
+	job     *Job
+	now     time.Time
+	dryRun  bool
+	rep     *report.Report
+	mu      sync.Mutex     // guards stats: acts report concurrently
+	stats   map[string]int // metric name -> value
+	marked  []markedResource
+	tripped []string
+	next    *Resume // where a follow-up resumes, when the run stopped early
+}
+
+type markedResource struct {
+	Resource string    `json:"resource"`
+	Type     string    `json:"type"`
+	Region   string    `json:"region"`
+	Policy   string    `json:"policy"`
+	Action   string    `json:"action"`
+	Due      time.Time `json:"due"`
+}
+
+// all runs every region and type in order, from resume on when set.
+func (r *run) all(ctx context.Context, doc policy.Document, resume *Resume) error {
+	start, hop := 0, 0
+	if resume != nil {
+		ri, ti := slices.Index(r.job.Settings.Regions, resume.Region), slices.Index(typeOrder, resume.Type)
+		if ri < 0 || ti < 0 || resume.Hop < 1 {
+			return fmt.Errorf(`field "resume" = %+v: accepts a region of COMMANDER_REGIONS, a resource type and a hop from 1`, *resume)
+		}
+		start, hop = ri*len(typeOrder)+ti, resume.Hop
+	}
+	for i, region := range r.job.Settings.Regions {
+		api := r.job.Clients(region)
+		for j, typ := range typeOrder {
+			pols := doc.ForType(typ)
+			if len(pols) == 0 || (kinds[typ].global && i > 0) || i*len(typeOrder)+j < start {
+				continue
+			}
+			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < deadlineMargin {
+				r.next = &Resume{Region: region, Type: typ, Hop: hop + 1}
+				r.rep.Next = r.next
+				r.rep.Partial(fmt.Sprintf("stopped before the Lambda deadline at %s in %s (every step is idempotent)", typ, region))
+				return nil
+			}
+			if err := r.resourceType(ctx, api, region, typ, pols); err != nil {
+				r.stats["Errors"]++
+				r.rep.Partial(fmt.Sprintf("%s in %s: %v", typ, region, err))
+			}
+		}
+	}
+	return nil
+}
+
+// handOver invokes a follow-up that resumes where this run stopped, with
+// the same request; without one (or past MaxHops) the next schedule continues.
+func (j *Job) handOver(ctx context.Context, r *run, req Request, now string) {
+	if j.FollowUp == nil || r.next.Hop > MaxHops {
+		r.rep.Partial("the next scheduled run continues")
+		return
+	}
+	req.Resume, req.Now = r.next, now
+	payload, err := json.Marshal(req)
+	if err == nil {
+		// The run's own context is about to expire: the hand-over gets its own.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		err = j.FollowUp(hctx, payload)
+		cancel()
+	}
+	if err != nil {
+		r.rep.Partial(err.Error())
+		return
+	}
+	r.rep.Partial(fmt.Sprintf("handed over to a follow-up invocation (hop %d)", r.next.Hop))
+}
+
+// add records a decision and bumps the metric for it.
+func (r *run) add(d report.Decision) {
+	r.rep.Add(d)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case d.Outcome == report.Failed:
+		r.stats["Failed"]++
+	case d.Action == "mark" && d.Outcome == report.Done:
+		r.stats["Marked"]++
+	case d.Action == "unmark" && d.Outcome == report.Done:
+		r.stats["Unmarked"]++
+	case d.Outcome == report.Done:
+		r.stats["Acted"]++
+	case d.Outcome == report.Planned:
+		r.stats["Planned"]++
+	}
+}
+
+func (j *Job) publish(ctx context.Context, r *run, took time.Duration) {
+	rep := r.rep
+	emit := audit.Emitter{API: j.Audit, Bus: j.Settings.EventBus}
+	if len(r.marked) > 0 {
+		listed := r.marked
+		if len(listed) > MaxPlannedInAudit {
+			listed = listed[:MaxPlannedInAudit]
+		}
+		detail := map[string]any{
+			"function": j.Function, "idempotencyKey": rep.IdempotencyKey, "eventId": rep.EventID,
+			"marked": len(r.marked), "resources": listed, "truncated": len(r.marked) - len(listed),
+		}
+		if err := emit.Emit(ctx, events.CleanupPlanned, detail); err != nil {
+			rep.Partial(err.Error())
+		}
+	}
+	detail := map[string]any{
+		"function": j.Function, "trigger": rep.Trigger, "eventId": rep.EventID, "idempotencyKey": rep.IdempotencyKey,
+		"dryRun": rep.DryRun, "status": rep.Status, "reason": rep.Reason, "counts": rep.Counts,
+		"breakerTripped": r.tripped, "apiCallsTotal": rep.APICallsTotal, "durationMs": rep.DurationMs,
+	}
+	if err := emit.Emit(ctx, events.CleanupCompleted, detail); err != nil {
+		rep.Partial(err.Error())
+	}
+	if j.Metrics == nil {
+		return
+	}
+	m, err := metrics.New(j.Settings.MetricsNamespace, map[string]string{"Function": j.Function})
+	if err == nil {
+		for _, name := range []string{"Candidates", "Planned", "Marked", "Unmarked", "Acted", "Failed", "BreakerTrips", "Errors"} {
+			err = errors.Join(err, m.Put(name, float64(r.stats[name]), metrics.Count))
+		}
+		err = errors.Join(err, m.Put("Duration", float64(took.Milliseconds()), metrics.Milliseconds))
+		m.Property("eventId", rep.EventID)
+		m.Property("dryRun", rep.DryRun)
+		err = errors.Join(err, m.Flush(j.Metrics))
+	}
+	if err != nil {
+		j.Log.WarnContext(ctx, "metrics not written", "error", err.Error())
+	}
+}

@@ -1,0 +1,501 @@
+package cleanup
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/cleanup/plan"
+	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/tags"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"golang.org/x/sync/errgroup"
+)
+
+// EC2API is the slice of EC2 the cleanup job calls.
+type EC2API interface {
+	ec2.DescribeInstancesAPIClient
+	ec2.DescribeVolumesAPIClient
+	ec2.DescribeSnapshotsAPIClient
+	ec2.DescribeImagesAPIClient
+	DescribeAddresses(ctx context.Context, in *ec2.DescribeAddressesInput, opts ...func(*ec2.Options)) (*ec2.DescribeAddressesOutput, error)
+	DescribeInstanceAttribute(ctx context.Context, in *ec2.DescribeInstanceAttributeInput, opts ...func(*ec2.Options)) (*ec2.DescribeInstanceAttributeOutput, error)
+	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, opts ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+	DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, opts ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error)
+	TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, opts ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error)
+	StopInstances(ctx context.Context, in *ec2.StopInstancesInput, opts ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error)
+	CreateSnapshot(ctx context.Context, in *ec2.CreateSnapshotInput, opts ...func(*ec2.Options)) (*ec2.CreateSnapshotOutput, error)
+	DeleteVolume(ctx context.Context, in *ec2.DeleteVolumeInput, opts ...func(*ec2.Options)) (*ec2.DeleteVolumeOutput, error)
+	DeleteSnapshot(ctx context.Context, in *ec2.DeleteSnapshotInput, opts ...func(*ec2.Options)) (*ec2.DeleteSnapshotOutput, error)
+	DeregisterImage(ctx context.Context, in *ec2.DeregisterImageInput, opts ...func(*ec2.Options)) (*ec2.DeregisterImageOutput, error)
+	ec2.DescribeLaunchTemplatesAPIClient
+	DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, opts ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error)
+	ReleaseAddress(ctx context.Context, in *ec2.ReleaseAddressInput, opts ...func(*ec2.Options)) (*ec2.ReleaseAddressOutput, error)
+}
+
+// FinalSnapshotOf tags the snapshot taken of a volume before cleanup deletes
+// it; a re-delivered run finds it and takes no second one.
+const FinalSnapshotOf = "commander:final-snapshot-of"
+
+func tagMap(list []types.Tag) map[string]string {
+	m := make(map[string]string, len(list))
+	for _, t := range list {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+func ignoreGone(err error) error { return awserr.IgnoreNotFound(err) }
+
+// narrow splits a type's states into those the policies can match (listed
+// with a server-side filter) and the rest, where only marked resources
+// matter (to remove their marks). When a policy has no state filter every
+// state is listed.
+func narrow(pols []policy.Policy, all []string) (match, rest []string) {
+	union := map[string]bool{}
+	for _, p := range pols {
+		var states []string
+		for _, f := range p.Filters {
+			if f.Kind == policy.State {
+				states = f.States
+			}
+		}
+		if states == nil {
+			return all, nil
+		}
+		for _, s := range states {
+			union[s] = true
+		}
+	}
+	for _, s := range all {
+		if union[s] {
+			match = append(match, s)
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	return match, rest
+}
+
+func filter(name string, values ...string) types.Filter {
+	return types.Filter{Name: aws.String(name), Values: values}
+}
+
+// --- instances ---
+
+var liveInstanceStates = []string{"pending", "running", "stopping", "stopped"}
+
+// stopTimeRE reads the time out of "User initiated (2026-01-31 02:00:00 GMT)".
+var stopTimeRE = regexp.MustCompile(`\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (GMT|UTC)\)`)
+
+// StoppedAt is when an instance stopped, from its state transition reason
+// (zero when the reason carries no time).
+func StoppedAt(reason string) time.Time {
+	m := stopTimeRE.FindStringSubmatch(reason)
+	if m == nil {
+		return time.Time{}
+	}
+	t, err := time.Parse("2006-01-02 15:04:05", m[1])
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func listInstances(ctx context.Context, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error {
+	api := c.EC2
+	match, rest := narrow(pols, liveInstanceStates)
+	queries := [][]types.Filter{{filter("instance-state-name", match...)}}
+	if len(rest) > 0 {
+		queries = append(queries, []types.Filter{filter("instance-state-name", rest...), filter("tag-key", tags.CleanupAction)})
+	}
+	for _, q := range queries {
+		p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{Filters: q, MaxResults: aws.Int32(1000)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("describe instances: %w", err)
+			}
+			for _, res := range page.Reservations {
+				for _, in := range res.Instances {
+					tg := tagMap(in.Tags)
+					r := plan.Resource{
+						Type: policy.EC2Instance, ID: aws.ToString(in.InstanceId), Region: region, Name: tg["Name"],
+						Created: aws.ToTime(in.LaunchTime), Tags: tg,
+					}
+					if in.State != nil {
+						r.State = string(in.State.Name)
+					}
+					if r.State == "stopped" {
+						r.StoppedAt = StoppedAt(aws.ToString(in.StateTransitionReason))
+					}
+					yield(r)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// guardInstances drops instances whose termination (or stop) protection is
+// on for the action planned: AWS would refuse the call, and the owner has
+// said plainly that the instance must stay.
+func guardInstances(ctx context.Context, r *run, c Clients, items []item) []item {
+	api := c.EC2
+	keep := make([]bool, len(items))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.job.Settings.Concurrency)
+	for i, it := range items {
+		attr, label := types.InstanceAttributeNameDisableApiTermination, "termination protection (disableApiTermination)"
+		if it.dec.Action == "stop" {
+			attr, label = types.InstanceAttributeNameDisableApiStop, "stop protection (disableApiStop)"
+		}
+		g.Go(func() error {
+			out, err := api.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(it.res.ID), Attribute: attr})
+			switch {
+			case awserr.Is(err, awserr.NotFound) && it.dec.Step == plan.Mark:
+				r.add(decision(it, "mark", report.Skipped, "instance no longer exists"))
+			case awserr.Is(err, awserr.NotFound):
+				r.add(decision(it, it.dec.Action, report.Done, "instance no longer exists"))
+			case err != nil:
+				r.add(failed(it, it.dec.Action, fmt.Errorf("describe instance attribute %s: %w", attr, err)))
+			case attr == types.InstanceAttributeNameDisableApiTermination && out.DisableApiTermination != nil && aws.ToBool(out.DisableApiTermination.Value),
+				attr == types.InstanceAttributeNameDisableApiStop && out.DisableApiStop != nil && aws.ToBool(out.DisableApiStop.Value):
+				r.add(decision(it, it.dec.Action, report.Skipped, "protected: "+label+" is on; would match policy "+it.dec.Policy))
+			default:
+				keep[i] = true
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // every error is reported per instance
+	var out []item
+	for i, it := range items {
+		if keep[i] {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// instanceBatch is how many instances one Terminate/StopInstances call names.
+const instanceBatch = 100
+
+func actInstances(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
+	api := c.EC2
+	for batch := range slices.Chunk(items, instanceBatch) {
+		errs := perID(ids(batch), func(list []string) error {
+			var err error
+			if p.Action == "stop" {
+				_, err = api.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: list})
+			} else {
+				_, err = api.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: list})
+			}
+			return err
+		})
+		for _, it := range batch {
+			if err := errs[it.res.ID]; err != nil {
+				r.add(failed(it, p.Action, fmt.Errorf("%s: %w", p.Action, err)))
+				continue
+			}
+			r.add(decision(it, p.Action, report.Done, it.dec.Reason))
+		}
+	}
+}
+
+// --- volumes ---
+
+var volumeStates = []string{"creating", "available", "in-use", "error"}
+
+func listVolumes(ctx context.Context, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error {
+	api := c.EC2
+	match, rest := narrow(pols, volumeStates)
+	queries := [][]types.Filter{{filter("status", match...)}}
+	if len(rest) > 0 {
+		queries = append(queries, []types.Filter{filter("status", rest...), filter("tag-key", tags.CleanupAction)})
+	}
+	for _, q := range queries {
+		p := ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{Filters: q, MaxResults: aws.Int32(500)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("describe volumes: %w", err)
+			}
+			for _, v := range page.Volumes {
+				tg := tagMap(v.Tags)
+				yield(plan.Resource{
+					Type: policy.EC2Volume, ID: aws.ToString(v.VolumeId), Region: region, Name: tg["Name"],
+					State: string(v.State), Created: aws.ToTime(v.CreateTime), Tags: tg,
+				})
+			}
+		}
+	}
+	return nil
+}
+
+func actVolumes(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
+	api := c.EC2
+	each(ctx, r, items, func(ctx context.Context, it item) {
+		reason := it.dec.Reason
+		if p.FinalSnapshot {
+			snap, err := finalSnapshot(ctx, r, api, it.res.ID)
+			if awserr.Is(err, awserr.NotFound) {
+				r.add(decision(it, p.Action, report.Done, "volume no longer exists"))
+				return
+			}
+			if err != nil {
+				r.add(failed(it, p.Action, err))
+				return
+			}
+			reason += "; final snapshot " + snap
+		}
+		_, err := api.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: aws.String(it.res.ID)})
+		if err := ignoreGone(err); err != nil {
+			r.add(failed(it, p.Action, fmt.Errorf("delete volume: %w", err)))
+			return
+		}
+		r.add(decision(it, p.Action, report.Done, reason))
+	})
+}
+
+// finalSnapshot returns the snapshot of volume taken by an earlier attempt,
+// or starts one. EBS snapshots are point-in-time: the volume may be deleted
+// while the snapshot is still pending.
+func finalSnapshot(ctx context.Context, r *run, api EC2API, volume string) (string, error) {
+	out, err := api.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{
+		OwnerIds: []string{"self"},
+		Filters:  []types.Filter{filter("tag:"+FinalSnapshotOf, volume)},
+	})
+	if err != nil {
+		return "", fmt.Errorf("find final snapshot: %w", err)
+	}
+	for _, s := range out.Snapshots {
+		if s.State != types.SnapshotStateError {
+			return aws.ToString(s.SnapshotId), nil
+		}
+	}
+	tg := tags.Managed(r.job.Function, r.now)
+	tg[FinalSnapshotOf] = volume
+	if r.rep.IdempotencyKey != "" {
+		tg[tags.RunKey] = r.rep.IdempotencyKey
+	}
+	var list []types.Tag
+	for _, k := range sortedStrings(tg) {
+		list = append(list, types.Tag{Key: aws.String(k), Value: aws.String(tg[k])})
+	}
+	created, err := api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{
+		VolumeId:          aws.String(volume),
+		Description:       aws.String("Final snapshot of " + volume + " before cleanup deleted it"),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: list}},
+	})
+	if err != nil {
+		return "", fmt.Errorf("final snapshot: %w", err)
+	}
+	return aws.ToString(created.SnapshotId), nil
+}
+
+// --- snapshots ---
+
+func listSnapshots(ctx context.Context, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error {
+	api := c.EC2
+	// Snapshots an owned AMI uses are held; so is everything AWS Backup made.
+	inAMI := map[string]string{}
+	ip := ec2.NewDescribeImagesPaginator(api, &ec2.DescribeImagesInput{Owners: []string{"self"}, MaxResults: aws.Int32(1000)})
+	for ip.HasMorePages() {
+		page, err := ip.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("describe images: %w", err)
+		}
+		for _, im := range page.Images {
+			for _, b := range im.BlockDeviceMappings {
+				if b.Ebs != nil && b.Ebs.SnapshotId != nil {
+					inAMI[*b.Ebs.SnapshotId] = aws.ToString(im.ImageId)
+				}
+			}
+		}
+	}
+	wantGone := false
+	for _, p := range pols {
+		for _, f := range slices.Concat(p.Filters, p.Exclude) {
+			wantGone = wantGone || f.Kind == policy.VolumeGone
+		}
+	}
+	sp := ec2.NewDescribeSnapshotsPaginator(api, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, MaxResults: aws.Int32(1000)})
+	for sp.HasMorePages() {
+		page, err := sp.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("describe snapshots: %w", err)
+		}
+		var existing map[string]bool
+		if wantGone {
+			if existing, err = volumesExisting(ctx, api, page.Snapshots); err != nil {
+				return err
+			}
+		}
+		for _, s := range page.Snapshots {
+			id := aws.ToString(s.SnapshotId)
+			tg := tagMap(s.Tags)
+			r := plan.Resource{
+				Type: policy.EC2Snapshot, ID: id, Region: region, Name: tg["Name"],
+				State: string(s.State), Created: aws.ToTime(s.StartTime), Tags: tg,
+			}
+			if ami, ok := inAMI[id]; ok {
+				r.Hold = "used by AMI " + ami
+			} else if backup(tg, aws.ToString(s.Description)) {
+				r.Hold = "made by AWS Backup"
+			}
+			if wantGone {
+				gone := !existing[aws.ToString(s.VolumeId)]
+				r.Gone = &gone
+			}
+			yield(r)
+		}
+	}
+	return nil
+}
+
+// volumeFilterBatch is how many volume ids one DescribeVolumes filter names.
+const volumeFilterBatch = 200
+
+// volumesExisting asks which source volumes of one page of snapshots still
+// exist, a few calls per page (memory follows the page, not the account).
+func volumesExisting(ctx context.Context, api EC2API, snaps []types.Snapshot) (map[string]bool, error) {
+	seen := map[string]bool{}
+	var list []string
+	for _, s := range snaps {
+		// vol-ffffffff names no real volume (copied or AMI-registered snapshots).
+		if v := aws.ToString(s.VolumeId); v != "" && v != "vol-ffffffff" && !seen[v] {
+			seen[v] = true
+			list = append(list, v)
+		}
+	}
+	existing := map[string]bool{}
+	for batch := range slices.Chunk(list, volumeFilterBatch) {
+		p := ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{Filters: []types.Filter{filter("volume-id", batch...)}})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describe source volumes: %w", err)
+			}
+			for _, v := range page.Volumes {
+				existing[aws.ToString(v.VolumeId)] = true
+			}
+		}
+	}
+	return existing, nil
+}
+
+func backup(tg map[string]string, description string) bool {
+	for k := range tg {
+		if strings.HasPrefix(k, "aws:backup:") {
+			return true
+		}
+	}
+	return strings.Contains(description, "AWS Backup")
+}
+
+func actSnapshots(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
+	api := c.EC2
+	each(ctx, r, items, func(ctx context.Context, it item) {
+		_, err := api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(it.res.ID)})
+		if err := ignoreGone(err); err != nil {
+			r.add(failed(it, p.Action, fmt.Errorf("delete snapshot: %w", err)))
+			return
+		}
+		r.add(decision(it, p.Action, report.Done, it.dec.Reason))
+	})
+}
+
+// --- Elastic IPs ---
+
+func listAddresses(ctx context.Context, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
+	api := c.EC2
+	// DescribeAddresses has no pages: an account holds few addresses.
+	out, err := api.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: []types.Filter{filter("domain", "vpc")}})
+	if err != nil {
+		return fmt.Errorf("describe addresses: %w", err)
+	}
+	for _, a := range out.Addresses {
+		tg := tagMap(a.Tags)
+		state := "unassociated"
+		if aws.ToString(a.AssociationId) != "" || aws.ToString(a.InstanceId) != "" || aws.ToString(a.NetworkInterfaceId) != "" {
+			state = "associated"
+		}
+		yield(plan.Resource{
+			Type: policy.EC2Address, ID: aws.ToString(a.AllocationId), Region: region,
+			Name: tg["Name"], State: state, Tags: tg,
+		})
+	}
+	return nil
+}
+
+func actAddresses(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
+	api := c.EC2
+	each(ctx, r, items, func(ctx context.Context, it item) {
+		_, err := api.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(it.res.ID)})
+		if err := ignoreGone(err); err != nil {
+			r.add(failed(it, p.Action, fmt.Errorf("release address: %w", err)))
+			return
+		}
+		r.add(decision(it, p.Action, report.Done, it.dec.Reason))
+	})
+}
+
+// --- tags ---
+
+func ec2Tag(ctx context.Context, _ *run, c Clients, items []item, set map[string]string) map[string]error {
+	api, list := c.EC2, ids(items)
+	var tl []types.Tag
+	for _, k := range sortedStrings(set) {
+		tl = append(tl, types.Tag{Key: aws.String(k), Value: aws.String(set[k])})
+	}
+	return perID(list, func(ids []string) error {
+		_, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: tl})
+		return err
+	})
+}
+
+func ec2Untag(ctx context.Context, _ *run, c Clients, items []item, keys ...string) map[string]error {
+	api, list := c.EC2, ids(items)
+	var tl []types.Tag
+	for _, k := range keys {
+		tl = append(tl, types.Tag{Key: aws.String(k)})
+	}
+	return perID(list, func(ids []string) error {
+		_, err := api.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: ids, Tags: tl})
+		return err
+	})
+}
+
+// each runs fn on items with the configured concurrency; fn reports.
+func each(ctx context.Context, r *run, items []item, fn func(context.Context, item)) {
+	g := errgroup.Group{}
+	g.SetLimit(r.job.Settings.Concurrency)
+	for _, it := range items {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				r.add(failed(it, it.dec.Action, err))
+				return nil
+			}
+			fn(ctx, it)
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+func sortedStrings(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,237 @@
+package cleanup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/aws-commander/commander/shared/cleanup/plan"
+	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/tags"
+)
+
+// item is one resource with the decision the planner made for it.
+type item struct {
+	res plan.Resource
+	dec plan.Decision
+}
+
+// kind is how the job handles one resource type: how to list it, what to
+// check before marking or acting (optional), and how to act.
+type kind struct {
+	// list calls yield for every resource policies may concern, page by page.
+	list func(ctx context.Context, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error
+	// guard returns the items that may proceed; it reports the others.
+	guard func(ctx context.Context, r *run, c Clients, items []item) []item
+	// act performs p's action on items (never empty) and reports each.
+	act func(ctx context.Context, r *run, c Clients, p policy.Policy, items []item)
+	// tag sets tags on items, untag removes keys; both answer per resource id.
+	tag   func(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error
+	untag func(ctx context.Context, r *run, c Clients, items []item, keys ...string) map[string]error
+	// global types (IAM) run once, with the first region's clients.
+	global bool
+}
+
+// Clients are the service clients of one region.
+type Clients struct {
+	EC2        EC2API
+	CloudWatch CloudWatchAPI
+	IAM        IAMAPI
+	S3         S3API
+	Lambda     LambdaAPI
+}
+
+var kinds = map[string]kind{
+	policy.EC2Instance:        {list: listInstances, guard: guardInstances, act: actInstances, tag: ec2Tag, untag: ec2Untag},
+	policy.EC2Volume:          {list: listVolumes, act: actVolumes, tag: ec2Tag, untag: ec2Untag},
+	policy.EC2Image:           {list: listImages, act: actImages, tag: ec2Tag, untag: ec2Untag},
+	policy.EC2Snapshot:        {list: listSnapshots, act: actSnapshots, tag: ec2Tag, untag: ec2Untag},
+	policy.EC2Address:         {list: listAddresses, act: actAddresses, tag: ec2Tag, untag: ec2Untag},
+	policy.CloudWatchAlarm:    {list: listAlarms, act: actAlarms, tag: alarmTag, untag: alarmUntag},
+	policy.IAMRole:            {list: listRoles, act: actRoles, tag: roleTag, untag: roleUntag, global: true},
+	policy.S3Bucket:           {list: listBuckets, act: actBuckets, tag: bucketTag, untag: bucketUntag},
+	policy.LambdaFunction:     {list: listFunctions, act: actFunctions, tag: functionTag, untag: functionUntag},
+	policy.IAMInstanceProfile: {list: listInstanceProfiles, act: actInstanceProfiles, tag: profileTag, untag: profileUntag, global: true},
+}
+
+// resourceType runs every policy on one type in one region. Memory holds
+// only the resources that need a change this run, not the inventory.
+func (r *run) resourceType(ctx context.Context, api Clients, region, typ string, pols []policy.Policy) error {
+	k, ok := kinds[typ]
+	if !ok {
+		return fmt.Errorf("resource type %s is not implemented", typ)
+	}
+	s := r.job.Settings
+	inventory := 0
+	var marks, unmarks []item
+	acts := map[string][]item{}
+	listErr := k.list(ctx, api, region, pols, func(res plan.Resource) {
+		inventory++
+		d := plan.Decide(pols, res, r.now, s.ProtectTag, s.CleanupGrace)
+		it := item{res, d}
+		switch d.Step {
+		case plan.Protected:
+			r.add(decision(it, d.Action, report.Skipped, d.Reason))
+		case plan.Wait:
+			r.add(decision(it, "wait", report.Skipped, d.Reason))
+		case plan.Mark:
+			marks = append(marks, it)
+		case plan.Unmark:
+			unmarks = append(unmarks, it)
+		case plan.Act:
+			acts[d.Policy] = append(acts[d.Policy], it)
+		}
+	})
+	r.stats["Candidates"] += inventory
+	if k.guard != nil {
+		marks = k.guard(ctx, r, api, marks)
+		for name, list := range acts {
+			acts[name] = k.guard(ctx, r, api, list)
+		}
+	}
+	r.mark(ctx, k, api, marks)
+	r.unmark(ctx, k, api, unmarks)
+	for _, p := range pols {
+		list := acts[p.Name]
+		if len(list) == 0 {
+			continue
+		}
+		// The breaker counts this policy's actions against the inventory of its type.
+		if err := s.Breaker().Check(len(list), inventory); err != nil {
+			msg := fmt.Sprintf("policy %s in %s: %v", p.Name, region, err)
+			r.rep.Partial(msg)
+			r.tripped = append(r.tripped, p.Name+"@"+region)
+			r.stats["BreakerTrips"]++
+			for _, it := range list {
+				r.add(decision(it, p.Action, report.Skipped, "not acted on: "+msg))
+			}
+			continue
+		}
+		if r.dryRun {
+			for _, it := range list {
+				r.add(decision(it, p.Action, report.Planned, it.dec.Reason))
+			}
+			continue
+		}
+		k.act(ctx, r, api, p, list)
+	}
+	if listErr != nil {
+		return fmt.Errorf("list: %w", listErr)
+	}
+	return nil
+}
+
+func decision(it item, action, outcome, reason string) report.Decision {
+	return report.Decision{Resource: it.res.ID, Type: it.res.Type, Region: it.res.Region, Action: action, Outcome: outcome, Reason: reason}
+}
+
+func failed(it item, action string, err error) report.Decision {
+	d := decision(it, action, report.Failed, it.dec.Reason)
+	d.Error = err.Error()
+	return d
+}
+
+// tagBatch is how many resources one CreateTags or DeleteTags call names
+// (EC2 accepts up to 1000; smaller batches keep a failure's blast radius small).
+const tagBatch = 500
+
+// mark tags new candidates with the action and due time, in batches of
+// resources that share both.
+func (r *run) mark(ctx context.Context, k kind, api Clients, items []item) {
+	groups := map[[2]string][]item{}
+	for _, it := range items {
+		reason := it.dec.Reason + "; due " + it.dec.Due.Format(time.RFC3339)
+		if r.dryRun {
+			r.add(decision(it, "mark", report.Planned, reason))
+			continue
+		}
+		key := [2]string{it.dec.Action, it.dec.Due.Format(time.RFC3339)}
+		groups[key] = append(groups[key], it)
+	}
+	for _, key := range sortedKeys(groups) {
+		set := map[string]string{tags.CleanupAction: key[0], tags.CleanupDue: key[1]}
+		for batch := range slices.Chunk(groups[key], tagBatch) {
+			errs := k.tag(ctx, r, api, batch, set)
+			for _, it := range batch {
+				if err := errs[it.res.ID]; err != nil {
+					r.add(failed(it, "mark", err))
+					continue
+				}
+				r.add(decision(it, "mark", report.Done, it.dec.Reason+"; due "+key[1]))
+				r.marked = append(r.marked, markedResource{it.res.ID, it.res.Type, it.res.Region, it.dec.Policy, it.dec.Action, it.dec.Due})
+			}
+		}
+	}
+}
+
+// unmark removes both marks from resources that no longer match.
+func (r *run) unmark(ctx context.Context, k kind, api Clients, items []item) {
+	if r.dryRun {
+		for _, it := range items {
+			r.add(decision(it, "unmark", report.Planned, it.dec.Reason))
+		}
+		return
+	}
+	for batch := range slices.Chunk(items, tagBatch) {
+		errs := k.untag(ctx, r, api, batch, tags.CleanupAction, tags.CleanupDue)
+		for _, it := range batch {
+			if err := errs[it.res.ID]; err != nil {
+				r.add(failed(it, "unmark", err))
+				continue
+			}
+			r.add(decision(it, "unmark", report.Done, it.dec.Reason))
+		}
+	}
+}
+
+func ids(items []item) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.res.ID
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[[2]string]V) [][2]string {
+	keys := make([][2]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1] })
+	return keys
+}
+
+// batchErrors maps each id of a batch to err (all failed alike).
+func batchErrors(list []string, err error) map[string]error {
+	out := map[string]error{}
+	if err == nil {
+		return out
+	}
+	for _, id := range list {
+		out[id] = err
+	}
+	return out
+}
+
+// perID retries a failed batch one id at a time, so that one resource that
+// vanished (not-found, which counts as done) does not fail the others.
+func perID(list []string, call func([]string) error) map[string]error {
+	err := call(list)
+	if err == nil || len(list) == 1 {
+		return batchErrors(list, ignoreGone(err))
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return batchErrors(list, err)
+	}
+	out := map[string]error{}
+	for _, id := range list {
+		if err := ignoreGone(call([]string{id})); err != nil {
+			out[id] = err
+		}
+	}
+	return out
+}

@@ -1,0 +1,97 @@
+package cleanup
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/tags"
+
+	"github.com/aws-commander/commander/shared/cleanup/policy"
+)
+
+// Every type a policy may name is run, once, and has what a run needs:
+// a policy on a type the job skipped would silently do nothing.
+func TestEveryTypeIsRun(t *testing.T) {
+	for typ := range policy.Types {
+		t.Run(typ, func(t *testing.T) {
+			k, ok := kinds[typ]
+			if !ok || k.list == nil || k.act == nil || k.tag == nil || k.untag == nil {
+				t.Errorf("kind for %s incomplete: %+v", typ, ok)
+			}
+			if n := len(slices.DeleteFunc(slices.Clone(typeOrder), func(s string) bool { return s != typ })); n != 1 {
+				t.Errorf("%s appears %d times in typeOrder", typ, n)
+			}
+		})
+	}
+	if len(typeOrder) != len(policy.Types) {
+		t.Errorf("typeOrder has %d types, policy.Types %d", len(typeOrder), len(policy.Types))
+	}
+}
+
+// Close to the Lambda deadline a run stops before the next type and says
+// so; what it did not reach waits for the next run (every step is idempotent).
+func TestStopsBeforeDeadline(t *testing.T) {
+	f := newFixture(t)
+	id := f.instance("stopped", nil, nil)
+	j := f.job(everything, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rep, err := j.Handle(ctx, json.RawMessage(`{"now":"`+time.Now().UTC().Add(40*day).Format(time.RFC3339)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status != report.StatusPartial || !strings.Contains(rep.Reason, "before the Lambda deadline") {
+		t.Errorf("report: %s %q", rep.Status, rep.Reason)
+	}
+	if tg := f.tags(id); tg[tags.CleanupAction] != "" || rep.APICallsTotal > 1 {
+		t.Errorf("work started past the margin: tags %v calls %v", tg, rep.APICalls)
+	}
+}
+
+// A run that stops before its deadline hands over to a follow-up invocation
+// (Lambda Invoke, asynchronous) carrying where to resume; the follow-up
+// resumes there and finishes the work.
+func TestHandOverToFollowUp(t *testing.T) {
+	f := newFixture(t)
+	f.function("commander-cleanup", nil)
+	id := f.instance("stopped", nil, nil)
+	addr := f.address(nil)
+	j := f.job(everything, nil)
+	var payload []byte
+	invoke := InvokeSelf(awsclient.NewLambda(f.cfg), "commander-cleanup")
+	j.FollowUp = func(ctx context.Context, p []byte) error { payload = p; return invoke(ctx, p) }
+	now := time.Now().UTC().Add(40 * day).Format(time.RFC3339)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rep, err := j.Handle(ctx, json.RawMessage(`{"now":"`+now+`","policies":["stopped-instances","idle-addresses"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rep.Reason, "handed over to a follow-up invocation (hop 1)") || rep.APICalls["Lambda.Invoke"] != 1 {
+		t.Fatalf("report: %q calls %v", rep.Reason, rep.APICalls)
+	}
+	want := `{"dryRun":false,"policies":["stopped-instances","idle-addresses"],"now":"` + now + `","resume":{"region":"us-east-1","type":"ec2:instance","hop":1}}`
+	if string(payload) != want {
+		t.Fatalf("payload = %s\nwant      %s", payload, want)
+	}
+	rep, err = j.Handle(context.Background(), payload)
+	if err != nil || rep.Status != report.StatusOK {
+		t.Fatalf("follow-up: %v %+v", err, rep)
+	}
+	for _, r := range []string{id, addr} {
+		if f.tags(r)[tags.CleanupAction] == "" {
+			t.Errorf("the follow-up did not finish %s", r)
+		}
+	}
+	// A resume point outside the run is refused with the field named.
+	if _, err := j.Handle(context.Background(), json.RawMessage(`{"resume":{"region":"mars-1","type":"ec2:instance","hop":1}}`)); err == nil || !strings.Contains(err.Error(), `field "resume"`) {
+		t.Errorf("bad resume: %v", err)
+	}
+}

@@ -1,0 +1,99 @@
+package cleanup
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/cleanup/plan"
+	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/tags"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"golang.org/x/sync/errgroup"
+)
+
+// LambdaAPI is the slice of Lambda the cleanup job calls.
+type LambdaAPI interface {
+	lambda.ListFunctionsAPIClient
+	ListTags(ctx context.Context, in *lambda.ListTagsInput, opts ...func(*lambda.Options)) (*lambda.ListTagsOutput, error)
+	TagResource(ctx context.Context, in *lambda.TagResourceInput, opts ...func(*lambda.Options)) (*lambda.TagResourceOutput, error)
+	UntagResource(ctx context.Context, in *lambda.UntagResourceInput, opts ...func(*lambda.Options)) (*lambda.UntagResourceOutput, error)
+	DeleteFunction(ctx context.Context, in *lambda.DeleteFunctionInput, opts ...func(*lambda.Options)) (*lambda.DeleteFunctionOutput, error)
+}
+
+// lambdaTime is Lambda's LastModified format, e.g. 2026-01-31T02:00:00.000+0000.
+const lambdaTime = "2006-01-02T15:04:05.000-0700"
+
+// listFunctions yields the region's functions this system created; their
+// tags need one call each (bounded per page). Age is since the last change
+// (Lambda reports no creation time).
+func listFunctions(ctx context.Context, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
+	p := lambda.NewListFunctionsPaginator(c.Lambda, &lambda.ListFunctionsInput{MaxItems: aws.Int32(50)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list functions: %w", err)
+		}
+		got := make([]*plan.Resource, len(page.Functions))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(8)
+		for i, fn := range page.Functions {
+			g.Go(func() error {
+				out, err := c.Lambda.ListTags(gctx, &lambda.ListTagsInput{Resource: fn.FunctionArn})
+				if awserr.Is(err, awserr.NotFound) {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("function %s tags: %w", aws.ToString(fn.FunctionName), err)
+				}
+				if out.Tags[tags.ManagedBy] != tags.ManagedByValue {
+					return nil
+				}
+				changed, _ := time.Parse(lambdaTime, aws.ToString(fn.LastModified))
+				got[i] = &plan.Resource{
+					Type: policy.LambdaFunction, ID: aws.ToString(fn.FunctionName), ARN: aws.ToString(fn.FunctionArn),
+					Region: region, Name: aws.ToString(fn.FunctionName), State: string(fn.State), Created: changed, Tags: out.Tags,
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for _, r := range got {
+			if r != nil {
+				yield(*r)
+			}
+		}
+	}
+	return nil
+}
+
+// actFunctions deletes each function with all its versions and aliases.
+func actFunctions(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
+	each(ctx, r, items, func(ctx context.Context, it item) {
+		_, err := c.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(it.res.ID)})
+		if err := ignoreGone(err); err != nil {
+			r.add(failed(it, p.Action, fmt.Errorf("delete function: %w", err)))
+			return
+		}
+		r.add(decision(it, p.Action, report.Done, it.dec.Reason))
+	})
+}
+
+func functionTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
+	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
+		_, err := c.Lambda.TagResource(ctx, &lambda.TagResourceInput{Resource: aws.String(it.res.ARN), Tags: set})
+		return ignoreGone(err)
+	})
+}
+
+func functionUntag(ctx context.Context, r *run, c Clients, items []item, keys ...string) map[string]error {
+	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
+		_, err := c.Lambda.UntagResource(ctx, &lambda.UntagResourceInput{Resource: aws.String(it.res.ARN), TagKeys: keys})
+		return ignoreGone(err)
+	})
+}

@@ -1,0 +1,144 @@
+package cleanup
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/cleanup/plan"
+	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/tags"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
+)
+
+// S3API is the slice of S3 the cleanup job calls.
+type S3API interface {
+	s3.ListBucketsAPIClient
+	GetBucketTagging(ctx context.Context, in *s3.GetBucketTaggingInput, opts ...func(*s3.Options)) (*s3.GetBucketTaggingOutput, error)
+	PutBucketTagging(ctx context.Context, in *s3.PutBucketTaggingInput, opts ...func(*s3.Options)) (*s3.PutBucketTaggingOutput, error)
+	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
+	DeleteBucket(ctx context.Context, in *s3.DeleteBucketInput, opts ...func(*s3.Options)) (*s3.DeleteBucketOutput, error)
+}
+
+func bucketTags(ctx context.Context, api S3API, bucket string) (map[string]string, error) {
+	out, err := api.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		return nil, err // NoSuchTagSet and NoSuchBucket are both not-found
+	}
+	m := map[string]string{}
+	for _, t := range out.TagSet {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m, nil
+}
+
+// listBuckets yields the region's buckets this system created, each with
+// its state: "empty" (no object, version or delete marker) or "not-empty".
+// Tags and emptiness need one call each per bucket (bounded per page).
+func listBuckets(ctx context.Context, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
+	p := s3.NewListBucketsPaginator(c.S3, &s3.ListBucketsInput{BucketRegion: aws.String(region), MaxBuckets: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list buckets: %w", err)
+		}
+		got := make([]*plan.Resource, len(page.Buckets))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(8)
+		for i, b := range page.Buckets {
+			if br := aws.ToString(b.BucketRegion); br != "" && br != region {
+				continue // another region's client deals with it
+			}
+			g.Go(func() error {
+				name := aws.ToString(b.Name)
+				tg, err := bucketTags(gctx, c.S3, name)
+				if awserr.Is(err, awserr.NotFound) {
+					return nil // no tags (so not ours), or gone
+				}
+				if err != nil {
+					return fmt.Errorf("bucket %s tags: %w", name, err)
+				}
+				if tg[tags.ManagedBy] != tags.ManagedByValue {
+					return nil
+				}
+				v, err := c.S3.ListObjectVersions(gctx, &s3.ListObjectVersionsInput{Bucket: aws.String(name), MaxKeys: aws.Int32(1)})
+				if awserr.Is(err, awserr.NotFound) {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("bucket %s contents: %w", name, err)
+				}
+				state := "empty"
+				if len(v.Versions) > 0 || len(v.DeleteMarkers) > 0 {
+					state = "not-empty"
+				}
+				got[i] = &plan.Resource{
+					Type: policy.S3Bucket, ID: name, Region: region, Name: name, State: state,
+					Created: aws.ToTime(b.CreationDate), Tags: tg,
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for _, r := range got {
+			if r != nil {
+				yield(*r)
+			}
+		}
+	}
+	return nil
+}
+
+// actBuckets deletes buckets. DeleteBucket never deletes objects: a bucket
+// that is not empty (any more) fails with BucketNotEmpty and stays.
+func actBuckets(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
+	each(ctx, r, items, func(ctx context.Context, it item) {
+		_, err := c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(it.res.ID)})
+		if err := ignoreGone(err); err != nil {
+			r.add(failed(it, p.Action, fmt.Errorf("delete bucket: %w", err)))
+			return
+		}
+		r.add(decision(it, p.Action, report.Done, it.dec.Reason))
+	})
+}
+
+// S3 replaces a bucket's whole tag set: read, change, write.
+func bucketRetag(ctx context.Context, r *run, c Clients, items []item, change func(map[string]string)) map[string]error {
+	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
+		tg, err := bucketTags(ctx, c.S3, it.res.ID)
+		if awserr.Is(err, awserr.NotFound) {
+			tg = map[string]string{}
+		} else if err != nil {
+			return err
+		}
+		change(tg)
+		var set []s3types.Tag
+		for _, k := range sortedStrings(tg) {
+			set = append(set, s3types.Tag{Key: aws.String(k), Value: aws.String(tg[k])})
+		}
+		_, err = c.S3.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(it.res.ID), Tagging: &s3types.Tagging{TagSet: set}})
+		return ignoreGone(err)
+	})
+}
+
+func bucketTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
+	return bucketRetag(ctx, r, c, items, func(tg map[string]string) {
+		for k, v := range set {
+			tg[k] = v
+		}
+	})
+}
+
+func bucketUntag(ctx context.Context, r *run, c Clients, items []item, keys ...string) map[string]error {
+	return bucketRetag(ctx, r, c, items, func(tg map[string]string) {
+		for _, k := range keys {
+			delete(tg, k)
+		}
+	})
+}
