@@ -52,6 +52,7 @@ test: tools lint ## run every test (CI=true: an unreachable emulator fails the r
 	$(GO) test -timeout 30m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./shared/trigger
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAlarmEvent$$' -fuzztime $(FUZZTIME) ./shared/alarm/alarmevent
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $(FUZZTIME) ./shared/api
 
 lint: ## gofmt check and go vet
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \

@@ -1,14 +1,23 @@
-// Command api is the api Lambda function: it builds its dependencies from
-// settings and hands them to lambda.Start.
+// Command api is the api Lambda function: on-demand management commands,
+// served to the HTTP API (payload 2.0) and to direct invocations from one
+// registry (shared/api).
 package main
 
 import (
+	"log/slog"
+	"os"
+
+	"github.com/aws-commander/commander/shared/api/catalog"
 	"github.com/aws-commander/commander/shared/boot"
-	"github.com/aws-commander/commander/shared/pending"
 	"github.com/aws/aws-lambda-go/lambda"
 )
 
 func main() {
 	d := boot.Start("api")
-	lambda.Start(pending.Handler(d.Function, d.Log))
+	srv, err := catalog.New(d, os.Getenv)
+	if err != nil {
+		d.Log.Error("invalid configuration", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	lambda.Start(srv.Handle)
 }

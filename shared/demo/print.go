@@ -52,7 +52,11 @@ func printOutcome(w io.Writer, o Outcome) {
 	if len(o.Answer) > 0 && json.Unmarshal(o.Answer, &a) == nil {
 		switch {
 		case a.StatusCode != 0:
-			fmt.Fprintf(w, "   HTTP %d  %s\n", a.StatusCode, short(a.Body, 240))
+			body := a.Body
+			if body == "" { // a direct invocation answers the object itself
+				body = string(o.Answer)
+			}
+			fmt.Fprintf(w, "   HTTP %d  %s\n", a.StatusCode, short(body, 240))
 		case a.Counts != nil:
 			tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "   RESOURCE\tTYPE\tDECISION\tREASON")

@@ -83,7 +83,7 @@ func Run(ctx context.Context, opts Options, steps []Step, inspect func(aws.Confi
 		return res, fmt.Errorf("reports folder: %w", err)
 	}
 
-	env, stop, err := emulatorEnv(ctx, opts, say)
+	env, stop, motoOut, err := emulatorEnv(ctx, opts, say)
 	if err != nil {
 		return res, err
 	}
@@ -111,7 +111,7 @@ func Run(ctx context.Context, opts Options, steps []Step, inspect func(aws.Confi
 	if !opts.Invoke {
 		say("▶ seeding a small estate through the SDK")
 		if res.Estate, err = Seed(ctx, cfg, time.Now().UTC()); err != nil {
-			return res, fmt.Errorf("seed: %w", err)
+			return res, fmt.Errorf("seed: %w\nmoto server output:\n%s", err, motoOut())
 		}
 		printEstate(opts.Out, res.Estate)
 	}
@@ -169,25 +169,25 @@ func Run(ctx context.Context, opts Options, steps []Step, inspect func(aws.Confi
 
 // emulatorEnv starts moto, or in invoke mode reuses the emulator that
 // AWS_ENDPOINT_URL names, and returns the environment that reaches it.
-func emulatorEnv(ctx context.Context, opts Options, say func(string, ...any)) (map[string]string, func(), error) {
+func emulatorEnv(ctx context.Context, opts Options, say func(string, ...any)) (env map[string]string, stop func(), out func() string, err error) {
 	if url := os.Getenv("AWS_ENDPOINT_URL"); opts.Invoke && url != "" {
 		say("▶ using the emulator at %s (AWS_ENDPOINT_URL)", url)
-		env := map[string]string{"AWS_ENDPOINT_URL": url}
+		env = map[string]string{"AWS_ENDPOINT_URL": url}
 		for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION"} {
 			env[k] = os.Getenv(k)
 		}
 		if env["AWS_REGION"] == "" {
 			env["AWS_REGION"] = "us-east-1"
 		}
-		return env, func() {}, nil
+		return env, func() {}, func() string { return "" }, nil
 	}
 	say("▶ starting moto server (AWS APIs on loopback)")
 	moto, err := emulator.StartMoto(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	say("  %s", moto.URL)
-	return moto.Env(), moto.Stop, nil
+	return moto.Env(), moto.Stop, moto.Out, nil
 }
 
 // function returns the running emulator for a step's function and

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/events"
+	"github.com/aws-commander/commander/shared/cleanup/policy"
 )
 
 // Scenario is the demo: a scheduled backup, a cleanup in dry-run and then
@@ -17,24 +18,48 @@ func Scenario() ([]Step, error) {
 	add := func(s Step) { steps = append(steps, s) }
 
 	add(Step{Title: "scheduled backup", Function: "backup", Event: sample("backup", "scheduled.json", nil)})
-	add(Step{Title: "scheduled cleanup, dry-run (the default): the full plan, nothing changed", Function: "cleanup",
-		Event: sample("cleanup", "scheduled.json", atDay(30))})
-	add(Step{Title: "cleanup for real, 30 simulated days later: candidates are marked, the grace period starts", Function: "cleanup",
-		Env: map[string]string{"COMMANDER_DRY_RUN": "false"}, Event: sample("cleanup", "scheduled.json", atDay(30))})
-	add(Step{Title: "cleanup for real, 38 simulated days later: past the grace period, marked resources are acted on", Function: "cleanup",
-		Env: map[string]string{"COMMANDER_DRY_RUN": "false"}, Event: sample("cleanup", "scheduled.json", atDay(38))})
+	policy := map[string]string{"COMMANDER_CLEANUP_POLICY": CleanupPolicy}
+	live := map[string]string{"COMMANDER_CLEANUP_POLICY": CleanupPolicy, "COMMANDER_DRY_RUN": "false"}
+	add(Step{Title: "scheduled cleanup 31 simulated days later, dry-run (the default): the full plan, nothing changed", Function: "cleanup",
+		Env: policy, Event: sample("cleanup", "scheduled.json", atDay(31))})
+	add(Step{Title: "the same cleanup for real (COMMANDER_DRY_RUN=false): candidates are marked, the grace period starts", Function: "cleanup",
+		Env: live, Event: sample("cleanup", "scheduled.json", atDay(31))})
+	add(Step{Title: "cleanup for real 8 days later: past the grace period, what still matches is acted on", Function: "cleanup",
+		Env: live, Event: sample("cleanup", "scheduled.json", atDay(39))})
 	add(Step{Title: "CPU alarm of the web server goes into ALARM", Function: "alarm",
 		Event: sample("alarm", "alarm-single-metric.json", forWebAlarm)})
 
-	api, err := events.Samples("api")
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range api {
-		add(Step{Title: "api " + strings.TrimSuffix(s.Name, ".json"), Function: "api", Event: sample("api", s.Name, nil)})
+	for _, name := range APISamples {
+		add(Step{Title: "api " + name, Function: "api", Event: sample("api", name+".json", nil)})
 	}
 	return steps, nil
 }
+
+// APISamples are the requests the demo makes of the api function, in both
+// shapes: HTTP API (-http) and a console or CLI invocation (-direct).
+var APISamples = []string{
+	"00-commands-list-http",
+	"10-iam-create-role-http",
+	"11-iam-create-role-direct",
+	"12-iam-create-instance-profile-http",
+	"20-s3-create-bucket-http",
+	"22-s3-put-object-http",
+	"34-ec2-launch-direct", // asks for a dry run: answers the plan of calls
+	"34-ec2-launch-http",
+	"35-ec2-list-direct",
+	"92-s3-delete-bucket-http",
+	"94-iam-delete-role-direct",
+	"94-iam-delete-role-http",
+}
+
+// CleanupPolicy is the shipped default plus a rule for roles this system
+// created and nobody used for 30 days, so the demo shows IAM cleanup too.
+var CleanupPolicy = strings.TrimRight(string(policy.Default), "\n") + `
+  - name: unused-roles
+    resource: iam:role
+    action: delete
+    filters: [{unusedFor: 30d}]
+`
 
 // sample loads events/samples/<fn>/<name>, adapted to the estate by edit.
 func sample(fn, name string, edit func(Estate, map[string]any) error) func(Estate) ([]byte, string, error) {

@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -38,6 +40,7 @@ func StartMoto(ctx context.Context) (*Moto, error) {
 		}
 		m := &Moto{URL: "http://127.0.0.1:" + strconv.Itoa(port), out: &tail{}, done: make(chan struct{})}
 		m.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+		m.cmd.Env = serverEnv()
 		m.cmd.Stdout, m.cmd.Stderr = m.out, m.out
 		m.cmd.SysProcAttr = childAttr()
 		if err := m.cmd.Start(); err != nil {
@@ -52,6 +55,19 @@ func StartMoto(ctx context.Context) (*Moto, error) {
 		m.Stop()
 	}
 	return nil, lastErr
+}
+
+// serverEnv is this process's environment without AWS_* variables: moto
+// itself uses boto3, which fails on, say, an empty AWS_PROFILE a test set.
+func serverEnv() []string {
+	// AWS managed policies (e.g. AmazonEC2ReadOnlyAccess) exist only when loaded at start.
+	env := []string{"MOTO_IAM_LOAD_MANAGED_POLICIES=true"}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "MOTO_IAM_LOAD_MANAGED_POLICIES=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 func (m *Moto) waitReady(ctx context.Context, limit time.Duration) error {
@@ -129,3 +145,6 @@ func (m *Moto) Stop() {
 		<-m.done
 	})
 }
+
+// Out is the last part of what the server printed.
+func (m *Moto) Out() string { return m.out.String() }

@@ -1,0 +1,321 @@
+package api_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws-commander/commander/shared/api"
+	awsevents "github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	smithy "github.com/aws/smithy-go"
+)
+
+type apiErr struct{ code string }
+
+func (e apiErr) Error() string                 { return e.code }
+func (e apiErr) ErrorCode() string             { return e.code }
+func (e apiErr) ErrorMessage() string          { return "message of " + e.code }
+func (e apiErr) ErrorFault() smithy.ErrorFault { return smithy.FaultServer }
+
+func awsError(code string) error {
+	return &smithy.OperationError{ServiceID: "EC2", OperationName: "RunInstances", Err: apiErr{code}}
+}
+
+// registry has one command of each shape the real ones use.
+func registry(t testing.TB) *api.Registry {
+	t.Helper()
+	echo := func(_ context.Context, c *api.Call) (any, error) { return c.Params, nil }
+	r, err := api.NewRegistry([]api.Command{
+		{Action: "thing.create", Method: "POST", Path: "/things", Mutates: true, Run: echo, Params: []api.Param{
+			{Name: "name", Type: api.String, Required: true, Pattern: regexp.MustCompile(`^[a-z]{1,10}$`), Accepts: "1 to 10 lowercase letters"},
+			{Name: "size", Type: api.Int, Min: 1, Max: 100, Default: 8},
+			{Name: "kind", Type: api.String, Enum: []string{"a", "b"}},
+			{Name: "ids", Type: api.List, Max: 2},
+			{Name: "tags", Type: api.Map, Max: 2},
+			{Name: "wait", Type: api.Bool},
+			{Name: "ratio", Type: api.Number, Min: 0, Max: 1},
+		}},
+		{Action: "thing.get", Method: "GET", Path: "/things/{name}", Run: echo, Params: []api.Param{
+			{Name: "name", Type: api.String, Required: true}, {Name: "verbose", Type: api.Bool}}},
+		{Action: "thing.file", Method: "GET", Path: "/things/{name}/files/{key+}", Run: echo, Params: []api.Param{
+			{Name: "name", Type: api.String, Required: true}, {Name: "key", Type: api.String, Required: true}}},
+		{Action: "thing.panic", Method: "POST", Path: "/panic", Run: func(context.Context, *api.Call) (any, error) { panic("boom") }},
+		{Action: "thing.fail", Method: "POST", Path: "/fail", Params: []api.Param{{Name: "code", Type: api.String}},
+			Run: func(_ context.Context, c *api.Call) (any, error) {
+				return nil, fmt.Errorf("wrapped: %w", awsError(c.Params.Str("code")))
+			}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func httpEvent(method, path, query, body string) []byte {
+	ev := awsevents.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "$default", RawPath: path, RawQueryString: query, Body: body,
+		Headers: map[string]string{"content-type": "application/json"},
+		RequestContext: awsevents.APIGatewayV2HTTPRequestContext{RequestID: "req-1", Stage: "$default",
+			HTTP:       awsevents.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+			Authorizer: &awsevents.APIGatewayV2HTTPRequestContextAuthorizerDescription{IAM: &awsevents.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: "arn:aws:iam::123456789012:user/alice"}}}}
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+func serve(t *testing.T, raw []byte) (int, api.Response, map[string]string) {
+	t.Helper()
+	s := &api.Server{Registry: registry(t)}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-1"})
+	out, err := s.Handle(ctx, raw)
+	if err != nil {
+		t.Fatalf("Handle returned an error: %v", err)
+	}
+	var resp api.Response
+	switch o := out.(type) {
+	case awsevents.APIGatewayV2HTTPResponse:
+		if err := json.Unmarshal([]byte(o.Body), &resp); err != nil {
+			t.Fatalf("body is not JSON: %s", o.Body)
+		}
+		if resp.StatusCode != o.StatusCode {
+			t.Errorf("body status %d != HTTP status %d", resp.StatusCode, o.StatusCode)
+		}
+		return o.StatusCode, resp, o.Headers
+	case api.Response:
+		b, _ := json.Marshal(o)
+		json.Unmarshal(b, &resp)
+		return o.StatusCode, resp, nil
+	}
+	t.Fatalf("unexpected answer type %T", out)
+	return 0, api.Response{}, nil
+}
+
+// Every bad request gets its status and names what is wrong, through both
+// entry points where the mistake can be made in both.
+func TestBadRequests(t *testing.T) {
+	big := `{"name":"` + strings.Repeat("x", api.MaxBodyBytes) + `"}`
+	cases := []struct {
+		name   string
+		raw    []byte
+		status int
+		code   string
+		field  string
+		want   string // in the message
+	}{
+		{"not JSON", []byte(`{"action":`), 400, "MalformedRequest", "", "not valid JSON"},
+		{"not an object", []byte(`[1,2]`), 400, "MalformedRequest", "", "JSON object"},
+		{"direct unknown top-level field", []byte(`{"action":"thing.get","param":{}}`), 400, "MalformedRequest", "", "unknown field"},
+		{"direct missing action", []byte(`{"params":{}}`), 400, "MissingParameter", "action", "required"},
+		{"direct unknown action", []byte(`{"action":"thing.nope"}`), 404, "UnknownAction", "", `no action "thing.nope"`},
+		{"direct missing param", []byte(`{"action":"thing.create","params":{}}`), 400, "MissingParameter", "name", "1 to 10 lowercase letters"},
+		{"direct bad pattern", []byte(`{"action":"thing.create","params":{"name":"ABC"}}`), 400, "InvalidParameter", "name", "1 to 10 lowercase letters"},
+		{"direct int out of range", []byte(`{"action":"thing.create","params":{"name":"a","size":101}}`), 400, "InvalidParameter", "size", "from 1 to 100"},
+		{"direct int wrong type", []byte(`{"action":"thing.create","params":{"name":"a","size":"big"}}`), 400, "InvalidParameter", "size", "integer"},
+		{"direct number out of range", []byte(`{"action":"thing.create","params":{"name":"a","ratio":1.5}}`), 400, "InvalidParameter", "ratio", "a number from 0 to 1"},
+		{"http number not a number", httpEvent("POST", "/things", "ratio=NaN", `{"name":"a"}`), 400, "InvalidParameter", "ratio", "a number"},
+		{"direct enum", []byte(`{"action":"thing.create","params":{"name":"a","kind":"c"}}`), 400, "InvalidParameter", "kind", "among a, b"},
+		{"direct list too long", []byte(`{"action":"thing.create","params":{"name":"a","ids":["1","2","3"]}}`), 400, "InvalidParameter", "ids", "at most 2 items"},
+		{"direct map of numbers", []byte(`{"action":"thing.create","params":{"name":"a","tags":{"k":1}}}`), 400, "InvalidParameter", "tags", "string values"},
+		{"direct bool as string", []byte(`{"action":"thing.create","params":{"name":"a","wait":"yes"}}`), 400, "InvalidParameter", "wait", "true or false"},
+		{"direct unknown param", []byte(`{"action":"thing.create","params":{"name":"a","colour":"red"}}`), 400, "UnknownParameter", "colour", "name, size, kind"},
+		{"http unknown route", httpEvent("GET", "/nope", "", ""), 404, "UnknownRoute", "", "no route GET /nope"},
+		{"http wrong method", httpEvent("DELETE", "/things", "", ""), 404, "UnknownRoute", "", "no route DELETE /things"},
+		{"http malformed body", httpEvent("POST", "/things", "", `{"name":`), 400, "MalformedRequest", "", "JSON object"},
+		{"http body not an object", httpEvent("POST", "/things", "", `"name"`), 400, "MalformedRequest", "", "JSON object"},
+		{"http body too large", httpEvent("POST", "/things", "", big), 413, "PayloadTooLarge", "", "at most 262144"},
+		{"http bad base64", []byte(`{"version":"2.0","routeKey":"$default","rawPath":"/things","body":"%%%","isBase64Encoded":true,"requestContext":{"http":{"method":"POST"}}}`), 400, "MalformedRequest", "", "base64"},
+		{"http bad version", []byte(`{"version":"1.0","routeKey":"$default","rawPath":"/things","requestContext":{}}`), 400, "InvalidParameter", "version", "2.0"},
+		{"http missing param", httpEvent("POST", "/things", "", `{}`), 400, "MissingParameter", "name", "required"},
+		{"http query int", httpEvent("GET", "/things/abc", "verbose=maybe", ""), 400, "InvalidParameter", "verbose", "true or false"},
+		{"http query map refused", httpEvent("POST", "/things", "tags=a", `{"name":"a"}`), 400, "InvalidParameter", "tags", "JSON body"},
+		{"http param twice", httpEvent("POST", "/things", "size=2", `{"name":"a","size":3}`), 400, "InvalidParameter", "size", "both"},
+		{"http bad dryRun", httpEvent("POST", "/things", "dryRun=perhaps", `{"name":"a"}`), 400, "InvalidParameter", "dryRun", "true or false"},
+		{"panic", []byte(`{"action":"thing.panic"}`), 500, "InternalError", "", "lambda-1"},
+		{"aws not found", []byte(`{"action":"thing.fail","params":{"code":"InvalidInstanceID.NotFound"}}`), 404, "NotFound", "", "wrapped"},
+		{"aws conflict", []byte(`{"action":"thing.fail","params":{"code":"IncorrectInstanceState"}}`), 409, "Conflict", "", ""},
+		{"aws throttled", httpEvent("POST", "/fail", "", `{"code":"Throttling"}`), 429, "Throttled", "", "throttled"},
+		{"aws access denied names the action", []byte(`{"action":"thing.fail","params":{"code":"UnauthorizedOperation"}}`), 403, "AccessDenied", "", "EC2:RunInstances"},
+		{"aws other", []byte(`{"action":"thing.fail","params":{"code":"Weird"}}`), 502, "AWSError", "", "Weird"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, resp, headers := serve(t, tc.raw)
+			if status != tc.status || resp.StatusCode != tc.status {
+				t.Fatalf("status = %d (body %d), want %d: %+v", status, resp.StatusCode, tc.status, resp.Error)
+			}
+			if resp.Error == nil {
+				t.Fatalf("no error in the answer")
+			}
+			if resp.Error.Code != tc.code || resp.Error.Field != tc.field {
+				t.Errorf("code/field = %s/%q, want %s/%q", resp.Error.Code, resp.Error.Field, tc.code, tc.field)
+			}
+			if !strings.Contains(resp.Error.Message+" "+resp.Error.Rule, tc.want) {
+				t.Errorf("message %q (rule %q) lacks %q", resp.Error.Message, resp.Error.Rule, tc.want)
+			}
+			if strings.HasPrefix(tc.code, "Unknown") && tc.status == 404 && len(resp.Error.Valid) == 0 {
+				t.Errorf("a 404 lists the valid routes or actions")
+			}
+			if tc.status == 429 && headers["retry-after"] == "" {
+				t.Errorf("429 without Retry-After: %v", headers)
+			}
+			if tc.status == 502 && resp.Error.AWSCode != "Weird" {
+				t.Errorf("502 names the AWS code: %+v", resp.Error)
+			}
+		})
+	}
+}
+
+// Both entry points reach the same command with the same validated values.
+func TestEntryPointsAgree(t *testing.T) {
+	cases := []struct {
+		name string
+		raw  []byte
+		want map[string]any
+	}{
+		{"direct with defaults", []byte(`{"action":"thing.create","params":{"name":"abc"}}`), map[string]any{"name": "abc", "size": 8.0}},
+		{"http body", httpEvent("POST", "/things", "", `{"name":"abc","size":"9","ids":"x,y"}`), map[string]any{"name": "abc", "size": 9.0, "ids": []any{"x", "y"}}},
+		{"http query number", httpEvent("POST", "/things", "ratio=0.25", `{"name":"abc"}`), map[string]any{"name": "abc", "size": 8.0, "ratio": 0.25}},
+		{"http query and path", httpEvent("GET", "/things/abc", "verbose=true", ""), map[string]any{"name": "abc", "verbose": true}},
+		{"http greedy path, escaped", httpEvent("GET", "/things/abc/files/a/b%20c.txt", "", ""), map[string]any{"name": "abc", "key": "a/b c.txt"}},
+		{"http base64 body", []byte(`{"version":"2.0","routeKey":"$default","rawPath":"/things","isBase64Encoded":true,"body":"` +
+			base64.StdEncoding.EncodeToString([]byte(`{"name":"xyz"}`)) + `","requestContext":{"http":{"method":"POST"}}}`), map[string]any{"name": "xyz", "size": 8.0}},
+		{"http named stage", []byte(`{"version":"2.0","routeKey":"GET /things/{name}","rawPath":"/prod/things/q","requestContext":{"stage":"prod","http":{"method":"GET"}}}`), map[string]any{"name": "q"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, resp, _ := serve(t, tc.raw)
+			if status != 200 {
+				t.Fatalf("status %d: %+v", status, resp.Error)
+			}
+			got, _ := json.Marshal(resp.Result)
+			want, _ := json.Marshal(tc.want)
+			if string(got) != string(want) {
+				t.Errorf("params = %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+func TestCommandsList(t *testing.T) {
+	status, resp, _ := serve(t, httpEvent("GET", "/commands", "", ""))
+	if status != 200 {
+		t.Fatalf("status %d", status)
+	}
+	b, _ := json.Marshal(resp.Result)
+	var docs []api.Doc
+	json.Unmarshal(b, &docs)
+	if len(docs) != 6 || docs[0].Action != "commands.list" {
+		t.Fatalf("docs = %s", b)
+	}
+	for _, d := range docs {
+		if d.Action == "thing.create" && (len(d.Params) != 7 || d.Params[1].Rule != "an integer from 1 to 100" || d.Route != "POST /things") {
+			t.Errorf("thing.create doc = %+v", d)
+		}
+	}
+}
+
+func TestRegistryRefusesBadDeclarations(t *testing.T) {
+	run := func(context.Context, *api.Call) (any, error) { return nil, nil }
+	cases := []struct {
+		name string
+		cmds []api.Command
+	}{
+		{"duplicate action", []api.Command{{Action: "a.b", Method: "GET", Path: "/a", Run: run}, {Action: "a.b", Method: "GET", Path: "/b", Run: run}}},
+		{"duplicate route", []api.Command{{Action: "a.b", Method: "GET", Path: "/a", Run: run}, {Action: "a.c", Method: "GET", Path: "/a", Run: run}}},
+		{"undeclared path param", []api.Command{{Action: "a.b", Method: "GET", Path: "/a/{id}", Run: run}}},
+		{"no run", []api.Command{{Action: "a.b", Method: "GET", Path: "/a"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := api.NewRegistry(tc.cmds); err == nil {
+				t.Error("accepted")
+			}
+		})
+	}
+}
+
+func TestFromErrorKeepsCommandErrors(t *testing.T) {
+	e := api.Protected("instance i-1", "commander:protect")
+	if got := api.FromError(fmt.Errorf("x: %w", e)); got.Status != http.StatusConflict || !errors.Is(fmt.Errorf("%w", e), e) {
+		t.Errorf("got %+v", got)
+	}
+}
+
+// FuzzDecodeRequest: no input makes decoding or resolution panic, and every
+// refusal is a 4xx with a message.
+func FuzzDecodeRequest(f *testing.F) {
+	f.Add([]byte(`{"action":"thing.create","params":{"name":"abc","size":3,"ids":["a"],"tags":{"k":"v"}},"dryRun":true}`))
+	f.Add(httpEvent("POST", "/things", "size=3", `{"name":"abc"}`))
+	f.Add(httpEvent("GET", "/things/abc/files/x/y", "verbose=1", ""))
+	f.Add([]byte(`{"version":"2.0","routeKey":"x","requestContext":{},"isBase64Encoded":true,"body":"e30="}`))
+	f.Add([]byte(`{}`))
+	r := registry(f)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		req, derr := api.DecodeRequest(raw, "id")
+		if derr != nil {
+			if derr.Status < 400 || derr.Status > 499 || derr.Message == "" {
+				t.Fatalf("refusal %+v", derr)
+			}
+			return
+		}
+		if _, _, verr := r.Resolve(req); verr != nil && (verr.Status < 400 || verr.Status > 499 || verr.Message == "") {
+			t.Fatalf("refusal %+v", verr)
+		}
+	})
+}
+
+type auditLog struct{ events []string }
+
+func (a *auditLog) Emit(_ context.Context, detailType string, detail any, _ ...string) error {
+	a.events = append(a.events, detailType)
+	return nil
+}
+
+// A changing command that ran is audited; a dry run, a read or a refusal is not.
+func TestAudit(t *testing.T) {
+	cases := []struct {
+		name string
+		raw  string
+		want int
+	}{
+		{"mutating command", `{"action":"thing.create","params":{"name":"a"}}`, 1},
+		{"dry run", `{"action":"thing.create","params":{"name":"a"},"dryRun":true}`, 0},
+		{"read", `{"action":"thing.get","params":{"name":"a"}}`, 0},
+		{"refused", `{"action":"thing.create","params":{}}`, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			log := &auditLog{}
+			s := &api.Server{Registry: registry(t), Audit: log}
+			if _, err := s.Handle(context.Background(), []byte(tc.raw)); err != nil {
+				t.Fatal(err)
+			}
+			if len(log.events) != tc.want {
+				t.Errorf("audit events = %v, want %d", log.events, tc.want)
+			}
+		})
+	}
+}
+
+// A panic is answered 500 and logged with the request id and the stack.
+func TestPanicIsLogged(t *testing.T) {
+	var buf strings.Builder
+	s := &api.Server{Registry: registry(t), Log: slog.New(slog.NewJSONHandler(&buf, nil))}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-panic"})
+	out, err := s.Handle(ctx, httpEvent("POST", "/panic", "", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := out.(awsevents.APIGatewayV2HTTPResponse); r.StatusCode != 500 || !strings.Contains(r.Body, "req-1") {
+		t.Errorf("answer = %+v", r)
+	}
+	if !strings.Contains(buf.String(), `"msg":"command panicked"`) || !strings.Contains(buf.String(), `"panic":"boom"`) || !strings.Contains(buf.String(), `"requestId":"req-1"`) {
+		t.Errorf("log = %s", buf.String())
+	}
+}

@@ -1,0 +1,47 @@
+// Package catalog wires every command group to real AWS clients: what the
+// api function's main calls, so main stays a few lines.
+package catalog
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aws-commander/commander/shared/api"
+	"github.com/aws-commander/commander/shared/api/cwcmd"
+	"github.com/aws-commander/commander/shared/api/ec2cmd"
+	"github.com/aws-commander/commander/shared/api/iamcmd"
+	"github.com/aws-commander/commander/shared/api/jobcmd"
+	"github.com/aws-commander/commander/shared/api/lambdacmd"
+	"github.com/aws-commander/commander/shared/api/s3cmd"
+	"github.com/aws-commander/commander/shared/audit"
+	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/boot"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// New builds the server from the function's dependencies; get reads the
+// api function's own variables (os.Getenv at the edge).
+func New(d boot.Deps, get func(string) string) (*api.Server, error) {
+	jobs, err := jobcmd.FromEnv(get)
+	if err != nil {
+		return nil, err
+	}
+	cw := awsclient.NewCloudWatch(d.AWS)
+	lam := awsclient.NewLambda(d.AWS)
+	ev := awsclient.NewEventBridge(d.AWS)
+	iamc := awsclient.NewIAM(d.AWS)
+	s3c := awsclient.NewS3(d.AWS)
+	reg, err := api.NewRegistry(
+		ec2cmd.Commands(ec2cmd.Deps{EC2: awsclient.NewEC2(d.AWS), CW: cw, Settings: d.Settings}),
+		s3cmd.Commands(s3cmd.Deps{S3: s3c, Presign: s3.NewPresignClient(s3c), Region: d.AWS.Region, Settings: d.Settings}),
+		iamcmd.Commands(iamcmd.Deps{IAM: iamc, Settings: d.Settings}),
+		cwcmd.Commands(cwcmd.Deps{CW: cw, Settings: d.Settings}),
+		lambdacmd.Commands(lambdacmd.Deps{Lambda: lam, Events: ev, IAM: iamc, Settings: d.Settings}),
+		jobcmd.Commands(jobcmd.Deps{Lambda: lam, Functions: jobs}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("command registry: %w", err)
+	}
+	return &api.Server{Registry: reg, Log: d.Log, Now: time.Now,
+		Audit: audit.Emitter{API: ev, Bus: d.Settings.EventBus}}, nil
+}

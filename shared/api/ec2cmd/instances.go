@@ -1,0 +1,428 @@
+package ec2cmd
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws-commander/commander/shared/api"
+	"github.com/aws-commander/commander/shared/api/cwcmd"
+	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/tags"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// Instance is an instance as the commands answer it.
+type Instance struct {
+	ID               string            `json:"instanceId"`
+	State            string            `json:"state"`
+	Type             string            `json:"instanceType"`
+	AMI              string            `json:"imageId"`
+	AZ               string            `json:"availabilityZone,omitempty"`
+	SubnetID         string            `json:"subnetId,omitempty"`
+	VpcID            string            `json:"vpcId,omitempty"`
+	PrivateIP        string            `json:"privateIp,omitempty"`
+	PublicIP         string            `json:"publicIp,omitempty"`
+	LaunchTime       *time.Time        `json:"launchTime,omitempty"`
+	IMDSv2           string            `json:"httpTokens,omitempty"`
+	InstanceProfile  string            `json:"instanceProfile,omitempty"`
+	SecurityGroupIDs []string          `json:"securityGroupIds,omitempty"`
+	Tags             map[string]string `json:"tags,omitempty"`
+}
+
+func toInstance(i types.Instance) Instance {
+	out := Instance{ID: aws.ToString(i.InstanceId), Type: string(i.InstanceType), AMI: aws.ToString(i.ImageId),
+		SubnetID: aws.ToString(i.SubnetId), VpcID: aws.ToString(i.VpcId), PrivateIP: aws.ToString(i.PrivateIpAddress),
+		PublicIP: aws.ToString(i.PublicIpAddress), LaunchTime: i.LaunchTime, Tags: tagMap(i.Tags)}
+	if i.State != nil {
+		out.State = string(i.State.Name)
+	}
+	if i.Placement != nil {
+		out.AZ = aws.ToString(i.Placement.AvailabilityZone)
+	}
+	if i.MetadataOptions != nil {
+		out.IMDSv2 = string(i.MetadataOptions.HttpTokens)
+	}
+	if i.IamInstanceProfile != nil {
+		out.InstanceProfile = aws.ToString(i.IamInstanceProfile.Arn)
+	}
+	for _, g := range i.SecurityGroups {
+		out.SecurityGroupIDs = append(out.SecurityGroupIDs, aws.ToString(g.GroupId))
+	}
+	return out
+}
+
+// NewestAL2023 finds the newest Amazon Linux 2023 AMI (not minimal) for arch.
+func NewestAL2023(ctx context.Context, images ec2.DescribeImagesAPIClient, arch string) (types.Image, error) {
+	out, err := images.DescribeImages(ctx, &ec2.DescribeImagesInput{
+		Owners: []string{"amazon"},
+		Filters: []types.Filter{
+			{Name: aws.String("name"), Values: []string{"al2023-ami-2023.*-" + arch}},
+			{Name: aws.String("architecture"), Values: []string{arch}},
+			{Name: aws.String("state"), Values: []string{"available"}},
+		},
+	})
+	if err != nil {
+		return types.Image{}, fmt.Errorf("find the newest Amazon Linux 2023 AMI: %w", err)
+	}
+	imgs := out.Images
+	if len(imgs) == 0 {
+		return types.Image{}, api.NotFoundf("no Amazon Linux 2023 AMI for %s in this region; set COMMANDER_AMI_ID or pass ami", arch)
+	}
+	// Newest by creation date, then by name (the name carries the release date).
+	sort.Slice(imgs, func(i, j int) bool {
+		a, b := aws.ToString(imgs[i].CreationDate), aws.ToString(imgs[j].CreationDate)
+		if a != b {
+			return a > b
+		}
+		return aws.ToString(imgs[i].Name) > aws.ToString(imgs[j].Name)
+	})
+	return imgs[0], nil
+}
+
+func (d Deps) image(ctx context.Context, id string) (types.Image, error) {
+	if id == "" {
+		id = d.Settings.AMI
+	}
+	if id == "" {
+		return NewestAL2023(ctx, d.EC2, d.Settings.Architecture)
+	}
+	out, err := d.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	if err != nil {
+		return types.Image{}, fmt.Errorf("describe AMI %s: %w", id, err)
+	}
+	if len(out.Images) == 0 {
+		return types.Image{}, api.NotFoundf("AMI %s not found", id)
+	}
+	return out.Images[0], nil
+}
+
+// LaunchInput is the RunInstances call for a launch: pure, so its hardening
+// (encrypted root volume, IMDSv2) is tested without AWS.
+func (d Deps) LaunchInput(c *api.Call, img types.Image) *ec2.RunInstancesInput {
+	p, s := c.Params, d.Settings
+	root := &types.EbsBlockDevice{
+		VolumeSize: aws.Int32(s.RootVolumeSizeGB), VolumeType: types.VolumeType(s.RootVolumeType),
+		Encrypted: aws.Bool(true), DeleteOnTermination: aws.Bool(true),
+	}
+	if k := firstOf(p.Str("kmsKeyId"), s.RootVolumeKMSKey); k != "" {
+		root.KmsKeyId = aws.String(k)
+	}
+	rootName := aws.ToString(img.RootDeviceName)
+	if rootName == "" {
+		rootName = "/dev/xvda"
+	}
+	t := c.Tags(p.Map("tags"))
+	if n := p.Str("name"); n != "" {
+		t["Name"] = n
+	}
+	t[tags.RunKey] = ClientToken(c.Token)
+	in := &ec2.RunInstancesInput{
+		ImageId: img.ImageId, InstanceType: types.InstanceType(p.Str("instanceType")),
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		ClientToken:         aws.String(ClientToken(c.Token)),
+		BlockDeviceMappings: []types.BlockDeviceMapping{{DeviceName: aws.String(rootName), Ebs: root}},
+		MetadataOptions: &types.InstanceMetadataOptionsRequest{
+			HttpTokens: types.HttpTokensStateRequired, HttpEndpoint: types.InstanceMetadataEndpointStateEnabled,
+			HttpPutResponseHopLimit: aws.Int32(2),
+		},
+		TagSpecifications: []types.TagSpecification{
+			{ResourceType: types.ResourceTypeInstance, Tags: ec2Tags(t)},
+			{ResourceType: types.ResourceTypeVolume, Tags: ec2Tags(t)},
+		},
+		UserData:         encodeUserData(p.Str("userData")),
+		SecurityGroupIds: p.List("securityGroupIds"),
+		DryRun:           aws.Bool(c.DryRun),
+	}
+	if k := firstOf(p.Str("keyPair"), s.KeyPair); k != "" {
+		in.KeyName = aws.String(k)
+	}
+	if ip := firstOf(p.Str("instanceProfile"), s.InstanceProfile); ip != "" {
+		if strings.HasPrefix(ip, "arn:") {
+			in.IamInstanceProfile = &types.IamInstanceProfileSpecification{Arn: aws.String(ip)}
+		} else {
+			in.IamInstanceProfile = &types.IamInstanceProfileSpecification{Name: aws.String(ip)}
+		}
+	}
+	if sn := p.Str("subnetId"); sn != "" {
+		in.SubnetId = aws.String(sn)
+	}
+	return in
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// LaunchResult is ec2.launch's answer.
+type LaunchResult struct {
+	Instance    Instance          `json:"instance"`
+	ClientToken string            `json:"clientToken"`
+	Alarm       map[string]string `json:"alarm,omitempty"`
+	Warnings    []string          `json:"warnings,omitempty"`
+	Repeated    bool              `json:"repeated,omitempty"` // a retry: the instance the first attempt launched
+}
+
+func (d Deps) launch(ctx context.Context, c *api.Call) (any, error) {
+	if c.Params.Bool("wait") && !c.Direct {
+		return nil, api.Invalid("wait", "false over HTTP (API Gateway cuts a request at 30 s); poll ec2.describe, or invoke the function directly")
+	}
+	var alarm cwcmd.CPUAlarm
+	if c.Params.Bool("alarm") {
+		a, err := cwcmd.AlarmFrom(c, "")
+		if err != nil {
+			return nil, err
+		}
+		alarm = a
+	}
+	img, err := d.image(ctx, c.Params.Str("ami"))
+	if err != nil {
+		return nil, err
+	}
+	in := d.LaunchInput(c, img)
+	if !c.DryRun {
+		// EC2 honours ClientToken itself; looking for the run tag too makes a
+		// retry answer the first launch where the token is not honoured (moto).
+		prev, err := d.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []types.Filter{
+			{Name: aws.String("tag:" + tags.RunKey), Values: []string{aws.ToString(in.ClientToken)}},
+			{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}},
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("look for a previous launch of this request: %w", err)
+		}
+		for _, r := range prev.Reservations {
+			for _, i := range r.Instances {
+				return LaunchResult{Instance: toInstance(i), ClientToken: aws.ToString(in.ClientToken), Repeated: true}, nil
+			}
+		}
+	}
+	out, err := d.EC2.RunInstances(ctx, in)
+	if c.DryRun {
+		if awserr.Is(err, awserr.DryRunOK) {
+			var p api.Plan
+			p.Add("EC2.RunInstances", in)
+			if c.Params.Bool("alarm") {
+				alarm.InstanceID = "<new instance id>"
+				p.Add("CloudWatch.PutMetricAlarm", alarm.Input())
+			}
+			p.Note = "EC2 DryRun: the launch would succeed"
+			return p, nil
+		}
+		if err == nil {
+			return nil, fmt.Errorf("EC2 answered a DryRun launch without DryRunOperation; nothing is known to have launched")
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("launch instance: %w", err)
+	}
+	if len(out.Instances) == 0 {
+		return nil, fmt.Errorf("launch instance: RunInstances returned no instance")
+	}
+	inst := out.Instances[0]
+	res := LaunchResult{Instance: toInstance(inst), ClientToken: aws.ToString(in.ClientToken)}
+	id := res.Instance.ID
+	if c.Params.Bool("alarm") {
+		alarm.InstanceID = id
+		// The instance exists whatever happens to its alarm: report exactly that.
+		if err := alarm.Put(ctx, d.CW); err != nil {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("instance %s launched, but its CPU alarm was not created: %s; retry with cloudwatch.createCpuAlarm", id, api.FromError(err).Message))
+		} else {
+			res.Alarm = map[string]string{"name": cwcmd.CPUAlarmName(id)}
+		}
+	}
+	if c.Params.Bool("wait") {
+		if err := d.waitRunning(ctx, id); err != nil {
+			res.Warnings = append(res.Warnings, err.Error())
+		}
+		if i, err := d.get(ctx, id); err == nil {
+			res.Instance = toInstance(i)
+		}
+	}
+	return res, nil
+}
+
+// waitRunning waits within the invocation's remaining time, keeping a few
+// seconds to answer.
+func (d Deps) waitRunning(ctx context.Context, id string) error {
+	budget := 5 * time.Minute
+	if dl, ok := ctx.Deadline(); ok {
+		budget = time.Until(dl) - 3*time.Second
+	}
+	if budget <= time.Second {
+		return fmt.Errorf("not enough time left to wait for %s; poll ec2.describe", id)
+	}
+	w := ec2.NewInstanceRunningWaiter(d.EC2, func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = time.Second, 5*time.Second })
+	if err := w.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, budget); err != nil {
+		return fmt.Errorf("instance %s not running yet: %v; poll ec2.describe", id, err)
+	}
+	return nil
+}
+
+func (d Deps) get(ctx context.Context, id string) (types.Instance, error) {
+	out, err := d.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil {
+		return types.Instance{}, fmt.Errorf("describe %s: %w", id, err)
+	}
+	for _, r := range out.Reservations {
+		for _, i := range r.Instances {
+			return i, nil
+		}
+	}
+	return types.Instance{}, api.NotFoundf("instance %s not found", id)
+}
+
+func (d Deps) describe(ctx context.Context, c *api.Call) (any, error) {
+	i, err := d.get(ctx, c.Params.Str("id"))
+	if err != nil {
+		return nil, err
+	}
+	return toInstance(i), nil
+}
+
+// ListFilters are the server-side filters of ec2.list.
+func ListFilters(states, tagFilters []string) []types.Filter {
+	var f []types.Filter
+	if len(states) > 0 {
+		f = append(f, types.Filter{Name: aws.String("instance-state-name"), Values: states})
+	}
+	for _, kv := range tagFilters {
+		k, v, _ := strings.Cut(kv, "=")
+		f = append(f, types.Filter{Name: aws.String("tag:" + k), Values: []string{v}})
+	}
+	return f
+}
+
+func (d Deps) list(ctx context.Context, c *api.Call) (any, error) {
+	p := c.Params
+	in := &ec2.DescribeInstancesInput{Filters: ListFilters(p.List("state"), p.List("tag")), MaxResults: aws.Int32(int32(p.Int("maxResults")))}
+	if t := p.Str("nextToken"); t != "" {
+		in.NextToken = aws.String(t)
+	}
+	out, err := d.EC2.DescribeInstances(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("list instances: %w", err)
+	}
+	list := []Instance{}
+	for _, r := range out.Reservations {
+		for _, i := range r.Instances {
+			list = append(list, toInstance(i))
+		}
+	}
+	return map[string]any{"instances": list, "nextToken": aws.ToString(out.NextToken)}, nil
+}
+
+// guarded fetches the instance and refuses it when protected.
+func (d Deps) guarded(ctx context.Context, id string) (types.Instance, error) {
+	i, err := d.get(ctx, id)
+	if err != nil {
+		return i, err
+	}
+	if v, ok := tagMap(i.Tags)[d.Settings.ProtectTag]; ok && strings.EqualFold(strings.TrimSpace(v), "true") {
+		return i, api.Protected("instance "+id, d.Settings.ProtectTag)
+	}
+	return i, nil
+}
+
+// dry answers an EC2 DryRun call: DryRunOperation means it would succeed.
+func dry(call string, in any, err error) (any, error) {
+	if awserr.Is(err, awserr.DryRunOK) {
+		return api.Plan{WouldCall: []api.Step{{Call: call, Input: in}}, Note: "EC2 DryRun: the call would succeed"}, nil
+	}
+	if err == nil {
+		return nil, fmt.Errorf("%s: EC2 answered a DryRun call without DryRunOperation", call)
+	}
+	return nil, err
+}
+
+func stateChange(id string, prev, cur *types.InstanceState) map[string]string {
+	out := map[string]string{"instanceId": id}
+	if prev != nil {
+		out["previousState"] = string(prev.Name)
+	}
+	if cur != nil {
+		out["state"] = string(cur.Name)
+	}
+	return out
+}
+
+func (d Deps) start(ctx context.Context, c *api.Call) (any, error) {
+	id := c.Params.Str("id")
+	in := &ec2.StartInstancesInput{InstanceIds: []string{id}, DryRun: aws.Bool(c.DryRun)}
+	out, err := d.EC2.StartInstances(ctx, in)
+	if c.DryRun {
+		return dry("EC2.StartInstances", in, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", id, err)
+	}
+	for _, s := range out.StartingInstances {
+		return stateChange(id, s.PreviousState, s.CurrentState), nil
+	}
+	return map[string]string{"instanceId": id}, nil
+}
+
+func (d Deps) stop(ctx context.Context, c *api.Call) (any, error) {
+	id := c.Params.Str("id")
+	if _, err := d.guarded(ctx, id); err != nil {
+		return nil, err
+	}
+	in := &ec2.StopInstancesInput{InstanceIds: []string{id}, Force: aws.Bool(c.Params.Bool("force")), DryRun: aws.Bool(c.DryRun)}
+	out, err := d.EC2.StopInstances(ctx, in)
+	if c.DryRun {
+		return dry("EC2.StopInstances", in, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stop %s: %w", id, err)
+	}
+	for _, s := range out.StoppingInstances {
+		return stateChange(id, s.PreviousState, s.CurrentState), nil
+	}
+	return map[string]string{"instanceId": id}, nil
+}
+
+func (d Deps) reboot(ctx context.Context, c *api.Call) (any, error) {
+	id := c.Params.Str("id")
+	in := &ec2.RebootInstancesInput{InstanceIds: []string{id}, DryRun: aws.Bool(c.DryRun)}
+	_, err := d.EC2.RebootInstances(ctx, in)
+	if c.DryRun {
+		return dry("EC2.RebootInstances", in, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reboot %s: %w", id, err)
+	}
+	return map[string]string{"instanceId": id, "rebooting": "true"}, nil
+}
+
+func (d Deps) terminate(ctx context.Context, c *api.Call) (any, error) {
+	id := c.Params.Str("id")
+	if _, err := d.guarded(ctx, id); err != nil {
+		return nil, err
+	}
+	in := &ec2.TerminateInstancesInput{InstanceIds: []string{id}, DryRun: aws.Bool(c.DryRun)}
+	out, err := d.EC2.TerminateInstances(ctx, in)
+	if c.DryRun {
+		return dry("EC2.TerminateInstances", in, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("terminate %s: %w", id, err)
+	}
+	res := map[string]any{"instanceId": id}
+	for _, s := range out.TerminatingInstances {
+		res = map[string]any{"instanceId": id, "previousState": string(s.PreviousState.Name), "state": string(s.CurrentState.Name)}
+	}
+	// The alarm of a terminated instance would sit in INSUFFICIENT_DATA forever.
+	if _, err := d.CW.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{cwcmd.CPUAlarmName(id)}}); awserr.IgnoreNotFound(err) != nil {
+		res["warning"] = fmt.Sprintf("instance terminated; its alarm %s was not deleted: %s", cwcmd.CPUAlarmName(id), api.FromError(err).Message)
+	} else {
+		res["alarmDeleted"] = cwcmd.CPUAlarmName(id)
+	}
+	return res, nil
+}

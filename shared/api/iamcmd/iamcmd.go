@@ -1,0 +1,405 @@
+// Package iamcmd holds the IAM commands: create a role for a service with
+// managed policies, instance profiles, delete a role completely, list roles
+// and users (with password and access-key last use).
+package iamcmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws-commander/commander/shared/api"
+	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/settings"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+)
+
+// API is the slice of IAM these commands call.
+type API interface {
+	iam.ListAttachedRolePoliciesAPIClient
+	iam.ListRolePoliciesAPIClient
+	iam.ListInstanceProfilesForRoleAPIClient
+	iam.ListRolesAPIClient
+	iam.ListUsersAPIClient
+	iam.ListAccessKeysAPIClient
+	CreateRole(ctx context.Context, in *iam.CreateRoleInput, opts ...func(*iam.Options)) (*iam.CreateRoleOutput, error)
+	GetRole(ctx context.Context, in *iam.GetRoleInput, opts ...func(*iam.Options)) (*iam.GetRoleOutput, error)
+	AttachRolePolicy(ctx context.Context, in *iam.AttachRolePolicyInput, opts ...func(*iam.Options)) (*iam.AttachRolePolicyOutput, error)
+	DetachRolePolicy(ctx context.Context, in *iam.DetachRolePolicyInput, opts ...func(*iam.Options)) (*iam.DetachRolePolicyOutput, error)
+	DeleteRolePolicy(ctx context.Context, in *iam.DeleteRolePolicyInput, opts ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
+	DeleteRole(ctx context.Context, in *iam.DeleteRoleInput, opts ...func(*iam.Options)) (*iam.DeleteRoleOutput, error)
+	CreateInstanceProfile(ctx context.Context, in *iam.CreateInstanceProfileInput, opts ...func(*iam.Options)) (*iam.CreateInstanceProfileOutput, error)
+	GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, opts ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error)
+	AddRoleToInstanceProfile(ctx context.Context, in *iam.AddRoleToInstanceProfileInput, opts ...func(*iam.Options)) (*iam.AddRoleToInstanceProfileOutput, error)
+	RemoveRoleFromInstanceProfile(ctx context.Context, in *iam.RemoveRoleFromInstanceProfileInput, opts ...func(*iam.Options)) (*iam.RemoveRoleFromInstanceProfileOutput, error)
+	DeleteInstanceProfile(ctx context.Context, in *iam.DeleteInstanceProfileInput, opts ...func(*iam.Options)) (*iam.DeleteInstanceProfileOutput, error)
+	GetAccessKeyLastUsed(ctx context.Context, in *iam.GetAccessKeyLastUsedInput, opts ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error)
+}
+
+// Deps are what the commands are built from.
+type Deps struct {
+	IAM      API
+	Settings settings.Settings
+}
+
+var (
+	roleNameRE  = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	profileRE   = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	serviceRE   = regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?$`)
+	policyArnRE = regexp.MustCompile(`^arn:aws[\w-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]{1,512}$`)
+	pathRE      = regexp.MustCompile(`^/([\x21-\x7e]{0,510}/)?$`)
+	tagKeyRE    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+	descRE      = regexp.MustCompile(`^[\x{0009}\x{000A}\x{000D}\x{0020}-\x{007E}\x{00A1}-\x{00FF}]{0,1000}$`)
+)
+
+// Commands are the IAM commands.
+func Commands(d Deps) []api.Command {
+	return []api.Command{
+		{Action: "iam.createRole", Method: http.MethodPost, Path: "/iam/roles", Mutates: true,
+			Summary: "Create a role a service assumes (e.g. ec2.amazonaws.com) with managed policies; rolled back if an attachment fails.",
+			Params: []api.Param{
+				{Name: "name", Type: api.String, Required: true, Pattern: roleNameRE, Accepts: "1 to 64 letters, digits or +=,.@_-"},
+				{Name: "service", Type: api.String, Required: true, Pattern: serviceRE, Accepts: "a service principal such as ec2.amazonaws.com or lambda.amazonaws.com"},
+				{Name: "policyArns", Type: api.List, Max: 20, Pattern: policyArnRE, Accepts: "managed policy ARNs such as arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"},
+				{Name: "description", Type: api.String, Pattern: descRE, Accepts: "up to 1000 printable characters"},
+				{Name: "path", Type: api.String, Default: "/", Pattern: pathRE, Accepts: "an IAM path such as / or /commander/"},
+				{Name: "tags", Type: api.Map, Max: 40, Pattern: tagKeyRE, Accepts: "tag keys of 1 to 128 characters"},
+			}, Run: d.createRole},
+		{Action: "iam.createInstanceProfile", Method: http.MethodPost, Path: "/iam/instance-profiles", Mutates: true,
+			Summary: "Create an instance profile holding a role (for ec2.launch's instanceProfile).",
+			Params: []api.Param{
+				{Name: "name", Type: api.String, Required: true, Pattern: profileRE, Accepts: "1 to 128 letters, digits or +=,.@_-"},
+				{Name: "role", Type: api.String, Required: true, Pattern: roleNameRE, Accepts: "a role name"},
+				{Name: "path", Type: api.String, Default: "/", Pattern: pathRE, Accepts: "an IAM path such as /"},
+			}, Run: d.createInstanceProfile},
+		{Action: "iam.deleteRole", Method: http.MethodDelete, Path: "/iam/roles/{name}", Mutates: true,
+			Summary: "Delete a role completely: detach managed policies, delete inline policies, remove it from instance profiles, delete it. Refused when protected.",
+			Params:  []api.Param{{Name: "name", Type: api.String, Required: true, Pattern: roleNameRE, Accepts: "a role name"}}, Run: d.deleteRole},
+		{Action: "iam.deleteInstanceProfile", Method: http.MethodDelete, Path: "/iam/instance-profiles/{name}", Mutates: true,
+			Summary: "Delete an instance profile (its roles are removed from it, not deleted).",
+			Params:  []api.Param{{Name: "name", Type: api.String, Required: true, Pattern: profileRE, Accepts: "an instance profile name"}}, Run: d.deleteInstanceProfile},
+		{Action: "iam.listRoles", Method: http.MethodGet, Path: "/iam/roles", Summary: "List roles under a path prefix.",
+			Params: []api.Param{{Name: "pathPrefix", Type: api.String, Default: "/", Pattern: pathRE, Accepts: "an IAM path such as /"},
+				{Name: "maxItems", Type: api.Int, Min: 1, Max: 1000, Default: int64(100)}}, Run: d.listRoles},
+		{Action: "iam.listUsers", Method: http.MethodGet, Path: "/iam/users", Summary: "List users with password and access-key last use.",
+			Params: []api.Param{{Name: "pathPrefix", Type: api.String, Default: "/", Pattern: pathRE, Accepts: "an IAM path such as /"},
+				{Name: "maxItems", Type: api.Int, Min: 1, Max: 200, Default: int64(100)}}, Run: d.listUsers},
+	}
+}
+
+// TrustPolicy lets service assume the role.
+func TrustPolicy(service string) string {
+	b, _ := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Effect": "Allow", "Principal": map[string]any{"Service": service}, "Action": "sts:AssumeRole",
+		}},
+	})
+	return string(b)
+}
+
+func iamTags(m map[string]string) []types.Tag {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]types.Tag, 0, len(m))
+	for _, k := range keys {
+		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return out
+}
+
+func (d Deps) createRole(ctx context.Context, c *api.Call) (any, error) {
+	p := c.Params
+	name := p.Str("name")
+	in := &iam.CreateRoleInput{RoleName: aws.String(name), Path: aws.String(p.Str("path")),
+		AssumeRolePolicyDocument: aws.String(TrustPolicy(p.Str("service"))), Tags: iamTags(c.Tags(p.Map("tags")))}
+	if v := p.Str("description"); v != "" {
+		in.Description = aws.String(v)
+	}
+	if c.DryRun {
+		var pl api.Plan
+		pl.Add("IAM.CreateRole", in)
+		for _, arn := range p.List("policyArns") {
+			pl.Add("IAM.AttachRolePolicy", map[string]string{"roleName": name, "policyArn": arn})
+		}
+		return pl, nil
+	}
+	out, err := d.IAM.CreateRole(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("create role %s: %w", name, err)
+	}
+	for _, arn := range p.List("policyArns") {
+		if _, err := d.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(arn)}); err != nil {
+			if _, rerr := d.removeRole(context.WithoutCancel(ctx), name); rerr != nil {
+				return nil, fmt.Errorf("attach %s to %s: %w; the rollback failed, role %s EXISTS: %v", arn, name, err, name, rerr)
+			}
+			return nil, fmt.Errorf("attach %s to %s (role deleted again): %w", arn, name, err)
+		}
+	}
+	return map[string]any{"roleName": name, "arn": aws.ToString(out.Role.Arn), "service": p.Str("service"), "policyArns": p.List("policyArns")}, nil
+}
+
+func (d Deps) createInstanceProfile(ctx context.Context, c *api.Call) (any, error) {
+	p := c.Params
+	name, role := p.Str("name"), p.Str("role")
+	in := &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(name), Path: aws.String(p.Str("path")), Tags: iamTags(c.Tags(nil))}
+	if c.DryRun {
+		var pl api.Plan
+		pl.Add("IAM.CreateInstanceProfile", in)
+		pl.Add("IAM.AddRoleToInstanceProfile", map[string]string{"instanceProfileName": name, "roleName": role})
+		return pl, nil
+	}
+	if _, err := d.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)}); err != nil {
+		return nil, fmt.Errorf("role %s: %w", role, err)
+	}
+	out, err := d.IAM.CreateInstanceProfile(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("create instance profile %s: %w", name, err)
+	}
+	if _, err := d.IAM.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String(name), RoleName: aws.String(role)}); err != nil {
+		if _, derr := d.IAM.DeleteInstanceProfile(context.WithoutCancel(ctx), &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String(name)}); derr != nil {
+			return nil, fmt.Errorf("add role %s to %s: %w; the rollback failed, profile %s EXISTS without a role: %v", role, name, err, name, derr)
+		}
+		return nil, fmt.Errorf("add role %s to %s (profile deleted again): %w", role, name, err)
+	}
+	return map[string]any{"instanceProfileName": name, "arn": aws.ToString(out.InstanceProfile.Arn), "role": role}, nil
+}
+
+func (d Deps) deleteRole(ctx context.Context, c *api.Call) (any, error) {
+	name := c.Params.Str("name")
+	r, err := d.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if awserr.Is(err, awserr.NotFound) {
+		return map[string]any{"roleName": name, "deleted": true, "note": "already gone"}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get role %s: %w", name, err)
+	}
+	for _, t := range r.Role.Tags {
+		if aws.ToString(t.Key) == d.Settings.ProtectTag && strings.EqualFold(strings.TrimSpace(aws.ToString(t.Value)), "true") {
+			return nil, api.Protected("role "+name, d.Settings.ProtectTag)
+		}
+	}
+	if strings.HasPrefix(aws.ToString(r.Role.Path), "/aws-service-role/") {
+		return nil, api.Conflictf("role %s is a service-linked role: delete it through the service that owns it", name)
+	}
+	if c.DryRun {
+		steps, err := d.roleSteps(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		return api.Plan{WouldCall: steps}, nil
+	}
+	done, err := d.removeRole(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("%w (done before the failure: %s)", err, strings.Join(done, "; "))
+	}
+	return map[string]any{"roleName": name, "deleted": true, "steps": done}, nil
+}
+
+// roleSteps are the calls that delete a role completely, in order.
+func (d Deps) roleSteps(ctx context.Context, name string) ([]api.Step, error) {
+	var steps []api.Step
+	rn := aws.String(name)
+	att := iam.NewListAttachedRolePoliciesPaginator(d.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: rn})
+	for att.HasMorePages() {
+		out, err := att.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list policies of %s: %w", name, err)
+		}
+		for _, p := range out.AttachedPolicies {
+			steps = append(steps, api.Step{Call: "IAM.DetachRolePolicy", Input: &iam.DetachRolePolicyInput{RoleName: rn, PolicyArn: p.PolicyArn}})
+		}
+	}
+	inl := iam.NewListRolePoliciesPaginator(d.IAM, &iam.ListRolePoliciesInput{RoleName: rn})
+	for inl.HasMorePages() {
+		out, err := inl.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list inline policies of %s: %w", name, err)
+		}
+		for _, p := range out.PolicyNames {
+			steps = append(steps, api.Step{Call: "IAM.DeleteRolePolicy", Input: &iam.DeleteRolePolicyInput{RoleName: rn, PolicyName: aws.String(p)}})
+		}
+	}
+	ips := iam.NewListInstanceProfilesForRolePaginator(d.IAM, &iam.ListInstanceProfilesForRoleInput{RoleName: rn})
+	for ips.HasMorePages() {
+		out, err := ips.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list instance profiles of %s: %w", name, err)
+		}
+		for _, p := range out.InstanceProfiles {
+			steps = append(steps, api.Step{Call: "IAM.RemoveRoleFromInstanceProfile", Input: &iam.RemoveRoleFromInstanceProfileInput{RoleName: rn, InstanceProfileName: p.InstanceProfileName}})
+		}
+	}
+	steps = append(steps, api.Step{Call: "IAM.DeleteRole", Input: &iam.DeleteRoleInput{RoleName: rn}})
+	return steps, nil
+}
+
+// removeRole runs roleSteps; a step on something already gone counts as done.
+func (d Deps) removeRole(ctx context.Context, name string) ([]string, error) {
+	steps, err := d.roleSteps(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var done []string
+	for _, s := range steps {
+		switch in := s.Input.(type) {
+		case *iam.DetachRolePolicyInput:
+			_, err = d.IAM.DetachRolePolicy(ctx, in)
+			s.Call += " " + aws.ToString(in.PolicyArn)
+		case *iam.DeleteRolePolicyInput:
+			_, err = d.IAM.DeleteRolePolicy(ctx, in)
+			s.Call += " " + aws.ToString(in.PolicyName)
+		case *iam.RemoveRoleFromInstanceProfileInput:
+			_, err = d.IAM.RemoveRoleFromInstanceProfile(ctx, in)
+			s.Call += " " + aws.ToString(in.InstanceProfileName)
+		case *iam.DeleteRoleInput:
+			_, err = d.IAM.DeleteRole(ctx, in)
+		}
+		if err = awserr.IgnoreNotFound(err); err != nil {
+			return done, fmt.Errorf("%s: %w", s.Call, err)
+		}
+		done = append(done, s.Call)
+	}
+	return done, nil
+}
+
+func (d Deps) deleteInstanceProfile(ctx context.Context, c *api.Call) (any, error) {
+	name := c.Params.Str("name")
+	out, err := d.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
+	if awserr.Is(err, awserr.NotFound) {
+		return map[string]any{"instanceProfileName": name, "deleted": true, "note": "already gone"}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get instance profile %s: %w", name, err)
+	}
+	for _, t := range out.InstanceProfile.Tags {
+		if aws.ToString(t.Key) == d.Settings.ProtectTag && strings.EqualFold(strings.TrimSpace(aws.ToString(t.Value)), "true") {
+			return nil, api.Protected("instance profile "+name, d.Settings.ProtectTag)
+		}
+	}
+	var pl api.Plan
+	for _, r := range out.InstanceProfile.Roles {
+		pl.Add("IAM.RemoveRoleFromInstanceProfile", &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String(name), RoleName: r.RoleName})
+	}
+	pl.Add("IAM.DeleteInstanceProfile", &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String(name)})
+	if c.DryRun {
+		return pl, nil
+	}
+	for _, r := range out.InstanceProfile.Roles {
+		if _, err := d.IAM.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String(name), RoleName: r.RoleName}); awserr.IgnoreNotFound(err) != nil {
+			return nil, fmt.Errorf("remove role %s from %s: %w", aws.ToString(r.RoleName), name, err)
+		}
+	}
+	if _, err := d.IAM.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String(name)}); awserr.IgnoreNotFound(err) != nil {
+		return nil, fmt.Errorf("delete instance profile %s: %w", name, err)
+	}
+	return map[string]any{"instanceProfileName": name, "deleted": true}, nil
+}
+
+// Role is a role in a listing.
+type Role struct {
+	Name        string     `json:"name"`
+	Arn         string     `json:"arn"`
+	Path        string     `json:"path"`
+	Created     *time.Time `json:"created,omitempty"`
+	Description string     `json:"description,omitempty"`
+	TrustPolicy any        `json:"trustPolicy,omitempty"`
+}
+
+func (d Deps) listRoles(ctx context.Context, c *api.Call) (any, error) {
+	max := int(c.Params.Int("maxItems"))
+	list := []Role{}
+	pg := iam.NewListRolesPaginator(d.IAM, &iam.ListRolesInput{PathPrefix: aws.String(c.Params.Str("pathPrefix"))})
+	truncated := false
+	for pg.HasMorePages() && !truncated {
+		out, err := pg.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list roles: %w", err)
+		}
+		for _, r := range out.Roles {
+			if len(list) == max {
+				truncated = true
+				break
+			}
+			role := Role{Name: aws.ToString(r.RoleName), Arn: aws.ToString(r.Arn), Path: aws.ToString(r.Path), Created: r.CreateDate, Description: aws.ToString(r.Description)}
+			// IAM returns the trust policy URL-encoded.
+			if doc, err := url.QueryUnescape(aws.ToString(r.AssumeRolePolicyDocument)); err == nil {
+				var v any
+				if json.Unmarshal([]byte(doc), &v) == nil {
+					role.TrustPolicy = v
+				}
+			}
+			list = append(list, role)
+		}
+	}
+	return map[string]any{"roles": list, "truncated": truncated}, nil
+}
+
+// User is a user in a listing.
+type User struct {
+	Name             string      `json:"name"`
+	Arn              string      `json:"arn"`
+	Created          *time.Time  `json:"created,omitempty"`
+	PasswordLastUsed *time.Time  `json:"passwordLastUsed,omitempty"`
+	AccessKeys       []AccessKey `json:"accessKeys"`
+}
+
+// AccessKey is a user's key and its last use.
+type AccessKey struct {
+	ID       string     `json:"accessKeyId"`
+	Status   string     `json:"status"`
+	Created  *time.Time `json:"created,omitempty"`
+	LastUsed *time.Time `json:"lastUsed,omitempty"`
+	Service  string     `json:"lastUsedService,omitempty"`
+}
+
+func (d Deps) listUsers(ctx context.Context, c *api.Call) (any, error) {
+	max := int(c.Params.Int("maxItems"))
+	list := []User{}
+	pg := iam.NewListUsersPaginator(d.IAM, &iam.ListUsersInput{PathPrefix: aws.String(c.Params.Str("pathPrefix"))})
+	truncated := false
+	for pg.HasMorePages() && !truncated {
+		out, err := pg.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		for _, u := range out.Users {
+			if len(list) == max {
+				truncated = true
+				break
+			}
+			user := User{Name: aws.ToString(u.UserName), Arn: aws.ToString(u.Arn), Created: u.CreateDate, PasswordLastUsed: u.PasswordLastUsed, AccessKeys: []AccessKey{}}
+			kp := iam.NewListAccessKeysPaginator(d.IAM, &iam.ListAccessKeysInput{UserName: u.UserName})
+			for kp.HasMorePages() {
+				ko, err := kp.NextPage(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("list access keys of %s: %w", user.Name, err)
+				}
+				for _, k := range ko.AccessKeyMetadata {
+					key := AccessKey{ID: aws.ToString(k.AccessKeyId), Status: string(k.Status), Created: k.CreateDate}
+					lu, err := d.IAM.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId})
+					if err != nil {
+						return nil, fmt.Errorf("last use of key %s: %w", key.ID, err)
+					}
+					if lu.AccessKeyLastUsed != nil {
+						key.LastUsed, key.Service = lu.AccessKeyLastUsed.LastUsedDate, aws.ToString(lu.AccessKeyLastUsed.ServiceName)
+					}
+					user.AccessKeys = append(user.AccessKeys, key)
+				}
+			}
+			list = append(list, user)
+		}
+	}
+	return map[string]any{"users": list, "truncated": truncated}, nil
+}

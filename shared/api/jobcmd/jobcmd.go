@@ -1,0 +1,90 @@
+// Package jobcmd starts a backup or cleanup run on demand: an asynchronous
+// invocation of that function, answering its request id at once.
+package jobcmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+
+	"github.com/aws-commander/commander/shared/api"
+	"github.com/aws-commander/commander/shared/settings"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+// InvokeAPI is the slice of Lambda these commands call.
+type InvokeAPI interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+// Deps are what the commands are built from.
+type Deps struct {
+	Lambda    InvokeAPI
+	Functions map[string]string // job name -> function name or ARN; empty: not configured
+}
+
+var functionRE = regexp.MustCompile(`^(arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9-_]{1,64}(:[\w$-]{1,128})?$`)
+
+// FromEnv reads COMMANDER_BACKUP_FUNCTION and COMMANDER_CLEANUP_FUNCTION.
+func FromEnv(get func(string) string) (map[string]string, error) {
+	e := settings.NewEnv(get)
+	fns := map[string]string{
+		"backup":  e.Match("COMMANDER_BACKUP_FUNCTION", "", functionRE, "a Lambda function name or ARN"),
+		"cleanup": e.Match("COMMANDER_CLEANUP_FUNCTION", "", functionRE, "a Lambda function name or ARN"),
+	}
+	return fns, e.Err()
+}
+
+// Commands are the job commands.
+func Commands(d Deps) []api.Command {
+	return []api.Command{
+		{Action: "jobs.start", Method: http.MethodPost, Path: "/jobs/{job}", Mutates: true,
+			Summary: "Start a backup or cleanup run now (asynchronous invocation); answers the run's request id. mode=plan asks for the dry-run plan inline.",
+			Params: []api.Param{
+				{Name: "job", Type: api.String, Required: true, Enum: []string{"backup", "cleanup"}},
+				{Name: "mode", Type: api.String, Default: "run", Enum: []string{"run", "plan"}, Doc: "run: asynchronous; plan: the dry-run plan, inline"},
+				{Name: "jobDryRun", Type: api.Bool, Default: false, Doc: "run the job itself in dry-run (it reports what it would do)"},
+			}, Run: d.start},
+	}
+}
+
+func (d Deps) start(ctx context.Context, c *api.Call) (any, error) {
+	job := c.Params.Str("job")
+	fn := d.Functions[job]
+	if fn == "" {
+		return nil, api.NotImplemented(fmt.Sprintf("the %s function is not configured: set COMMANDER_%s_FUNCTION on the api function", job, map[string]string{"backup": "BACKUP", "cleanup": "CLEANUP"}[job]))
+	}
+	if c.Params.Str("mode") == "plan" {
+		// The plan is computed by the job's own package, which the api does
+		// not link yet; answering a made-up plan would be worse than none.
+		return nil, api.NotImplemented(fmt.Sprintf("an inline %s plan is not available from the api yet: start the job with jobDryRun=true and read its report", job))
+	}
+	payload, err := json.Marshal(map[string]any{"requestedBy": c.Caller, "requestId": c.RequestID, "dryRun": c.Params.Bool("jobDryRun")})
+	if err != nil {
+		return nil, err
+	}
+	in := &lambda.InvokeInput{FunctionName: aws.String(fn), InvocationType: types.InvocationTypeEvent, Payload: payload}
+	if c.DryRun {
+		// Lambda's DryRun invocation checks the function exists and the
+		// permission to invoke it, without running it.
+		dry := *in
+		dry.InvocationType = types.InvocationTypeDryRun
+		if _, err := d.Lambda.Invoke(ctx, &dry); err != nil {
+			return nil, fmt.Errorf("invoke %s (dry run): %w", fn, err)
+		}
+		return api.Plan{WouldCall: []api.Step{{Call: "Lambda.Invoke", Input: map[string]any{"functionName": fn, "invocationType": "Event", "payload": json.RawMessage(payload)}}},
+			Note: "Lambda DryRun invocation: the function exists and may be invoked"}, nil
+	}
+	out, err := d.Lambda.Invoke(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", fn, err)
+	}
+	// The async invocation's request id is the run's: its logs and report carry it.
+	id, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
+	return map[string]any{"job": job, "function": fn, "status": out.StatusCode, "runRequestId": id, "jobDryRun": c.Params.Bool("jobDryRun")}, nil
+}

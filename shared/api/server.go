@@ -1,0 +1,146 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/aws-commander/commander/events"
+	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+)
+
+// Auditor sends the audit event of a changing command; nil sends none.
+type Auditor interface {
+	Emit(ctx context.Context, detailType string, detail any, resources ...string) error
+}
+
+// Server answers both entry points from one registry.
+type Server struct {
+	Registry *Registry
+	Log      *slog.Logger
+	Audit    Auditor
+	Now      func() time.Time
+}
+
+// Response is the JSON body of every answer. A direct invocation receives
+// it as is (statusCode included); over HTTP it is the body.
+type Response struct {
+	StatusCode int    `json:"statusCode"`
+	Action     string `json:"action,omitempty"`
+	RequestID  string `json:"requestId,omitempty"`
+	DryRun     bool   `json:"dryRun,omitempty"`
+	Result     any    `json:"result,omitempty"`
+	Error      *Error `json:"error,omitempty"`
+	APICalls   int64  `json:"apiCalls"`
+}
+
+// Handle is the Lambda handler: an HTTP API event gets an HTTP response,
+// anything else is a direct invocation and gets the Response itself.
+// It never returns an error: every failure is an answer with a status.
+func (s *Server) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	lambdaID := ""
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		lambdaID = lc.AwsRequestID
+	}
+	req, derr := DecodeRequest(raw, lambdaID)
+	resp := s.Serve(ctx, req, derr)
+	if !req.HTTP && !(derr != nil && looksHTTP(raw)) {
+		return resp, nil
+	}
+	return httpResponse(resp), nil
+}
+
+func looksHTTP(raw []byte) bool {
+	var p probe
+	return json.Unmarshal(raw, &p) == nil && p.RouteKey != nil
+}
+
+func httpResponse(r Response) awsevents.APIGatewayV2HTTPResponse {
+	body, err := json.Marshal(r)
+	if err != nil {
+		body = []byte(`{"statusCode":500,"error":{"code":"InternalError","message":"the answer could not be encoded"}}`)
+		r.StatusCode = http.StatusInternalServerError
+	}
+	h := map[string]string{"content-type": "application/json"}
+	if r.Error != nil && r.Error.RetryAfter > 0 {
+		h["retry-after"] = strconv.Itoa(r.Error.RetryAfter)
+	}
+	return awsevents.APIGatewayV2HTTPResponse{StatusCode: r.StatusCode, Headers: h, Body: string(body)}
+}
+
+// Serve runs a decoded request (or answers its decoding error).
+func (s *Server) Serve(ctx context.Context, req Request, derr *Error) Response {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	counter := awsclient.NewCounter()
+	ctx = awsclient.WithCounter(ctx, counter)
+	resp := Response{RequestID: req.RequestID, DryRun: req.DryRun}
+	fail := func(e *Error) Response {
+		resp.StatusCode, resp.Error, resp.Result = e.Status, e, nil
+		resp.APICalls = counter.Total()
+		return resp
+	}
+	if derr != nil {
+		s.log().InfoContext(ctx, "request refused", "status", derr.Status, "code", derr.Code, "error", derr.Message)
+		return fail(derr)
+	}
+	cmd, params, verr := s.Registry.Resolve(req)
+	if verr != nil {
+		s.log().InfoContext(ctx, "request refused", "action", req.Action, "route", req.Method+" "+req.Path,
+			"status", verr.Status, "code", verr.Code, "field", verr.Field)
+		return fail(verr)
+	}
+	resp.Action = cmd.Action
+	resp.DryRun = req.DryRun && cmd.Mutates
+	call := &Call{Action: cmd.Action, Params: params, DryRun: resp.DryRun, Direct: !req.HTTP,
+		Caller: req.Caller, RequestID: req.RequestID, Token: req.Token, Now: now().UTC()}
+	start := time.Now()
+	result, err := s.run(ctx, cmd, call)
+	log := s.log().With("action", cmd.Action, "dryRun", call.DryRun, "caller", call.Caller,
+		"apiCalls", counter.Total(), "durationMs", time.Since(start).Milliseconds())
+	if err != nil {
+		e := FromError(err)
+		log.WarnContext(ctx, "command failed", "status", e.Status, "code", e.Code, "awsCode", e.AWSCode, "error", e.Message)
+		return fail(e)
+	}
+	resp.StatusCode, resp.Result, resp.APICalls = http.StatusOK, result, counter.Total()
+	log.InfoContext(ctx, "command done")
+	if cmd.Mutates && !call.DryRun && s.Audit != nil {
+		detail := map[string]any{"action": cmd.Action, "caller": call.Caller, "requestId": call.RequestID, "result": result}
+		if aerr := s.Audit.Emit(ctx, events.APICommandCompleted, detail); aerr != nil {
+			// The command is done; a lost audit event is logged, not a failure.
+			log.WarnContext(ctx, "audit event not sent", "error", aerr.Error())
+		}
+	}
+	return resp
+}
+
+// run calls the command, turning a panic into a 500 logged with the request id.
+func (s *Server) run(ctx context.Context, cmd *Command, call *Call) (result any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log().ErrorContext(ctx, "command panicked", "action", cmd.Action, "requestId", call.RequestID,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			result, err = nil, &Error{Status: http.StatusInternalServerError, Code: "InternalError",
+				Message: fmt.Sprintf("the command failed unexpectedly; see the function's log for request %s", call.RequestID)}
+		}
+	}()
+	return cmd.Run(ctx, call)
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
