@@ -127,7 +127,7 @@ func (j *Job) Handle(ctx context.Context, raw json.RawMessage) (*report.Report, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", j.Function, err)
 	}
-	req, err := decodeRequest(t)
+	req, err := DecodeRequest(t)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", j.Function, err)
 	}
@@ -161,7 +161,9 @@ func (j *Job) Handle(ctx context.Context, raw json.RawMessage) (*report.Report, 
 	return rep, rep.Err()
 }
 
-func decodeRequest(t trigger.Trigger) (Request, error) {
+// DecodeRequest reads the run options a trigger carries (also the contract
+// the api function's jobs.start invokes cleanup with).
+func DecodeRequest(t trigger.Trigger) (Request, error) {
 	var body []byte
 	switch t.Kind {
 	case trigger.Direct:

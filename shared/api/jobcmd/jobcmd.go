@@ -53,6 +53,17 @@ func Commands(d Deps) []api.Command {
 	}
 }
 
+// Payload is the direct-invocation request the job function accepts (see
+// backup.Decode and cleanup.DecodeRequest; a contract test holds them
+// together). Backup's runId makes a retried API request one run.
+func Payload(job, requestID string, dryRun bool) ([]byte, error) {
+	p := map[string]any{"dryRun": dryRun}
+	if job == "backup" {
+		p["runId"] = requestID
+	}
+	return json.Marshal(p)
+}
+
 func (d Deps) start(ctx context.Context, c *api.Call) (any, error) {
 	job := c.Params.Str("job")
 	fn := d.Functions[job]
@@ -64,7 +75,7 @@ func (d Deps) start(ctx context.Context, c *api.Call) (any, error) {
 		// not link yet; answering a made-up plan would be worse than none.
 		return nil, api.NotImplemented(fmt.Sprintf("an inline %s plan is not available from the api yet: start the job with jobDryRun=true and read its report", job))
 	}
-	payload, err := json.Marshal(map[string]any{"requestedBy": c.Caller, "requestId": c.RequestID, "dryRun": c.Params.Bool("jobDryRun")})
+	payload, err := Payload(job, c.RequestID, c.Params.Bool("jobDryRun"))
 	if err != nil {
 		return nil, err
 	}
