@@ -10,12 +10,18 @@ VENV        := $(TOOLS)/venv
 MOTO_VERSION := 5.2.1
 RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 FUZZTIME    ?= 10s
+STAGE       ?= dev
+CDK_CLI     := infra/_cli/node_modules/.bin/cdk
+CDK         := npx --prefix infra/_cli --no-install cdk --no-notices
+# jsii prints a banner on every run under Node 20 (end of life)
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 # Tests find the pinned tools here (see shared/emulator).
 export MOTO_SERVER    := $(TOOLS)/bin/moto_server
 export AWS_LAMBDA_RIE := $(TOOLS)/bin/aws-lambda-rie
 
-.PHONY: help tools build test lint synth diff deploy demo invoke bench clean
+.PHONY: help tools build test lint synth diff deploy destroy demo invoke bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,18 +61,28 @@ test: tools lint ## run every test (CI=true: an unreachable emulator fails the r
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $(FUZZTIME) ./shared/api
 
 lint: ## gofmt check and go vet
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*' -not -path './infra/_cli/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-synth: ## write the CloudFormation template to cdk.out (offline)
-	@echo "make synth: not implemented yet (issue 3: the CDK stack)"; exit 1
+synth: build ## write the CloudFormation template to cdk.out, offline (STAGE=dev)
+	rm -rf cdk.out
+	CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='{"stage":"$(STAGE)"}' $(GO) run ./infra
+	@echo "cdk.out/commander-$(STAGE).template.json"
 
-diff: ## cdk diff against a real account
-	@echo "make diff: not implemented yet (issue 3: the CDK stack)"; exit 1
+diff: build $(CDK_CLI) ## cdk diff against the account in your AWS credentials (STAGE=dev)
+	$(CDK) diff -c stage=$(STAGE)
 
-deploy: ## cdk deploy to a real account
-	@echo "make deploy: not implemented yet (issue 3: the CDK stack)"; exit 1
+deploy: build $(CDK_CLI) ## cdk deploy (STAGE=dev)
+	$(CDK) deploy -c stage=$(STAGE) --require-approval broadening
+
+destroy: build $(CDK_CLI) ## delete the stage's stack (STAGE=dev)
+	$(CDK) destroy -c stage=$(STAGE)
+
+# The CDK CLI, pinned in infra/_cli (a folder Go ignores: the npm package ships Go templates).
+$(CDK_CLI): infra/_cli/package-lock.json
+	npm ci --prefix infra/_cli --no-audit --no-fund
+	@touch $@
 
 demo: tools ## run the whole system locally against moto, through the real binaries
 	$(GO) run ./shared/demo/cmd/demo

@@ -158,17 +158,17 @@ func (a answer) is(t *testing.T, what string, status int, code string) {
 // The README section documents every command the catalog serves.
 func TestReadmeDocumentsEveryCommand(t *testing.T) {
 	h := newHarness(t, nil)
-	doc, err := os.ReadFile("../../../docs/readme/api.md")
+	doc, err := os.ReadFile("../../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range h.srv.Registry.Docs() {
 		if !strings.Contains(string(doc), "#### `"+d.Action+"` — `"+d.Route+"`") {
-			t.Errorf("docs/readme/api.md lacks %s (%s)", d.Action, d.Route)
+			t.Errorf("README.md lacks %s (%s)", d.Action, d.Route)
 		}
 		for _, p := range d.Params {
 			if !strings.Contains(string(doc), "| `"+p.Name+"` |") {
-				t.Errorf("docs/readme/api.md lacks parameter %s of %s", p.Name, d.Action)
+				t.Errorf("README.md lacks parameter %s of %s", p.Name, d.Action)
 			}
 		}
 	}

@@ -1,0 +1,263 @@
+package stack
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Statement is one IAM statement, kept as plain data so the policies can be
+// read (and tested) as a table before they become CDK objects.
+type Statement struct {
+	Sid        string
+	Deny       bool
+	Actions    []string
+	Resources  []string
+	Conditions map[string]map[string]any
+}
+
+// Destructive are the actions that stop, terminate or delete something. Every
+// role carries a Deny of them on resources tagged with the protection tag, so
+// a bug in code cannot destroy a protected resource.
+var Destructive = []string{
+	"ec2:TerminateInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:DeleteVolume",
+	"ec2:DeleteSnapshot", "ec2:DeregisterImage", "ec2:ReleaseAddress", "ec2:DeleteSecurityGroup",
+	"s3:DeleteBucket", "s3:DeleteObject", "s3:DeleteObjectVersion",
+	"lambda:DeleteFunction", "lambda:PutFunctionConcurrency", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
+	"iam:DeleteRole", "iam:DeleteInstanceProfile", "iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:RemoveRoleFromInstanceProfile",
+	"cloudwatch:DeleteAlarms",
+}
+
+// arns builds resource ARNs in this account.
+type arns struct {
+	partition, account, home string
+	configured               []string // COMMANDER_REGIONS; empty: the function's own region
+	stackName                string
+}
+
+func newARNs(c Config) arns {
+	return arns{partition: *awscdk.Aws_PARTITION(), account: *awscdk.Aws_ACCOUNT_ID(), home: *awscdk.Aws_REGION(), configured: c.Regions, stackName: c.StackName()}
+}
+
+// each returns the ARN pattern arn:<partition>:<service>:<region>:<account>:<rest>
+// in the function's own region, or in any region when regions are configured:
+// those statements are then limited by aws:RequestedRegion (see regional), which
+// keeps the policy small whatever the number of regions. withAccount false
+// leaves the account empty (EC2 snapshots and images).
+func (a arns) each(service, rest string, withAccount bool) []string {
+	acct := a.account
+	if !withAccount {
+		acct = ""
+	}
+	region := a.home
+	if len(a.configured) > 0 {
+		region = "*"
+	}
+	return []string{strings.Join([]string{"arn", a.partition, service, region, acct, rest}, ":")}
+}
+
+// regional limits the statements of regional services to the configured
+// regions. IAM and S3 are global (their calls are not made "in" our regions),
+// and the home-region statements (audit bus, own functions) name their ARN.
+func (a arns) regional(stmts []Statement) []Statement {
+	if len(a.configured) == 0 {
+		return stmts
+	}
+	for i, s := range stmts {
+		if s.Deny || homeRegionSids[s.Sid] || slices.ContainsFunc(s.Actions, func(x string) bool {
+			return strings.HasPrefix(x, "iam:") || strings.HasPrefix(x, "s3:")
+		}) {
+			continue
+		}
+		conds := map[string]map[string]any{}
+		for op, kv := range s.Conditions {
+			conds[op] = maps.Clone(kv)
+		}
+		if conds["StringEquals"] == nil {
+			conds["StringEquals"] = map[string]any{}
+		}
+		conds["StringEquals"]["aws:RequestedRegion"] = a.configured
+		stmts[i].Conditions = conds
+	}
+	return stmts
+}
+
+var homeRegionSids = map[string]bool{"AuditEvents": true, "StartJobs": true, "FollowUpInvocation": true}
+
+func (a arns) global(service, rest string) string {
+	return strings.Join([]string{"arn", a.partition, service, "", a.account, rest}, ":")
+}
+
+func (a arns) s3(rest string) string { return "arn:" + a.partition + ":s3:::" + rest }
+
+func (a arns) function(name string) string {
+	return strings.Join([]string{"arn", a.partition, "lambda", a.home, a.account, "function", name}, ":")
+}
+
+func (a arns) bus(nameOrARN string) string {
+	if strings.HasPrefix(nameOrARN, "arn:") {
+		return nameOrARN
+	}
+	return strings.Join([]string{"arn", a.partition, "events", a.home, a.account, "event-bus/" + nameOrARN}, ":")
+}
+
+const managedBy = "aws:ResourceTag/commander:managed-by"
+
+// Policies are each function's statements. Resource "*" appears only for
+// actions without resource-level permissions (Describe*/List*), or with a
+// condition that scopes them; each such statement says so in its Sid.
+func Policies(c Config) map[string][]Statement {
+	a := newARNs(c)
+	ec2Any := a.each("ec2", "*", true) // instances, volumes, ENIs, security groups, subnets, key pairs, EIPs in this account
+	instances := a.each("ec2", "instance/*", true)
+	volumes := a.each("ec2", "volume/*", true)
+	snapshots := a.each("ec2", "snapshot/*", false)
+	images := a.each("ec2", "image/*", false)
+	functions := a.each("lambda", "function:*", true)
+	alarms := a.each("cloudwatch", "alarm:*", true)
+	roles := []string{a.global("iam", "role/*")}
+	profiles := []string{a.global("iam", "instance-profile/*")}
+	buckets := []string{a.s3("*")}
+	objects := []string{a.s3("*/*")}
+
+	audit := Statement{Sid: "AuditEvents", Actions: []string{"events:PutEvents"}, Resources: []string{a.bus(c.EventBus)}}
+	protect := Statement{Sid: "DenyDestructiveOnProtected", Deny: true, Actions: Destructive, Resources: []string{"*"},
+		Conditions: map[string]map[string]any{"StringEqualsIgnoreCase": {"aws:ResourceTag/" + c.ProtectTag: "true"}}}
+	// S3 objects carry their tags under s3:ExistingObjectTag, not aws:ResourceTag.
+	protectObjects := Statement{Sid: "DenyObjectDeleteOnProtected", Deny: true, Actions: []string{"s3:DeleteObject", "s3:DeleteObjectVersion"}, Resources: objects,
+		Conditions: map[string]map[string]any{"StringEqualsIgnoreCase": {"s3:ExistingObjectTag/" + c.ProtectTag: "true"}}}
+	// The functions must not be able to change the stack's own roles (privilege escalation).
+	ownRoles := Statement{Sid: "DenyChangingOwnRoles", Deny: true,
+		Actions:   []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"},
+		Resources: []string{a.global("iam", "role/"+a.stackName+"-*")}}
+	// Volumes, snapshots and objects may use KMS keys the user chooses at run time, so the key ARN is unknown here;
+	// kms:ViaService limits their use to EC2 and S3 acting for the function.
+	kmsVia := Statement{Sid: "KmsThroughEc2AndS3OnlyResourceStar", Actions: []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"},
+		Resources: []string{"*"}, Conditions: map[string]map[string]any{"StringLike": {"kms:ViaService": []string{"ec2.*.amazonaws.com", "s3.*.amazonaws.com"}}}}
+	common := func(s ...Statement) []Statement {
+		return append([]Statement{audit, protect, protectObjects, ownRoles}, s...)
+	}
+
+	out := map[string][]Statement{
+		"api": common(
+			Statement{Sid: "Ec2DescribeHasNoResourceLevelResourceStar", Actions: []string{"ec2:DescribeInstances", "ec2:DescribeImages", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs", "ec2:DescribeSubnets"}, Resources: []string{"*"}},
+			Statement{Sid: "Ec2Launch", Actions: []string{"ec2:RunInstances"}, Resources: slices.Concat(ec2Any, images, snapshots)},
+			Statement{Sid: "Ec2TagOnCreate", Actions: []string{"ec2:CreateTags"}, Resources: ec2Any,
+				Conditions: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": []string{"RunInstances", "CreateSecurityGroup"}}}},
+			Statement{Sid: "Ec2Instances", Actions: []string{"ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"}, Resources: instances},
+			Statement{Sid: "Ec2SecurityGroups", Actions: []string{"ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"}, Resources: slices.Concat(a.each("ec2", "security-group/*", true), a.each("ec2", "vpc/*", true))},
+			Statement{Sid: "PassRoleToEc2AndLambdaOnly", Actions: []string{"iam:PassRole"}, Resources: roles,
+				Conditions: map[string]map[string]any{"StringEquals": {"iam:PassedToService": []string{"ec2.amazonaws.com", "lambda.amazonaws.com"}}}},
+			Statement{Sid: "S3ListAllMyBucketsHasNoResourceLevelResourceStar", Actions: []string{"s3:ListAllMyBuckets"}, Resources: []string{"*"}},
+			Statement{Sid: "S3Buckets", Actions: []string{"s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions",
+				"s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock", "s3:PutLifecycleConfiguration",
+				"s3:PutBucketCORS", "s3:GetBucketTagging", "s3:PutBucketTagging"}, Resources: buckets},
+			// GetObjectVersion and DeleteObjectVersion: GetObject and DeleteObjects with a version id.
+			Statement{Sid: "S3Objects", Actions: []string{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}, Resources: objects},
+			Statement{Sid: "LambdaListHasNoResourceLevelResourceStar", Actions: []string{"lambda:ListFunctions"}, Resources: []string{"*"}},
+			// TagResource: CreateFunction with tags needs it.
+			Statement{Sid: "LambdaFunctions", Actions: []string{"lambda:CreateFunction", "lambda:GetFunction", "lambda:UpdateFunctionCode",
+				"lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction", "lambda:TagResource", "lambda:AddPermission", "lambda:RemovePermission"}, Resources: functions},
+			Statement{Sid: "StartJobs", Actions: []string{"lambda:InvokeFunction"}, Resources: []string{a.function(c.FunctionName("backup")), a.function(c.FunctionName("cleanup"))}},
+			Statement{Sid: "EventBridgeRules", Actions: []string{"events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets",
+				"events:ListTargetsByRule", "events:ListRuleNamesByTarget", "events:ListTagsForResource", "events:TagResource"}, Resources: a.each("events", "rule/*", true)},
+			Statement{Sid: "IamListHasNoResourceLevelResourceStar", Actions: []string{"iam:ListRoles", "iam:ListUsers"}, Resources: []string{"*"}},
+			// TagRole and TagInstanceProfile: creating them with tags needs it.
+			Statement{Sid: "IamRoles", Actions: []string{"iam:CreateRole", "iam:GetRole", "iam:TagRole", "iam:DeleteRole", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+				"iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:DeleteRolePolicy", "iam:ListInstanceProfilesForRole"}, Resources: roles},
+			Statement{Sid: "IamInstanceProfiles", Actions: []string{"iam:CreateInstanceProfile", "iam:GetInstanceProfile", "iam:DeleteInstanceProfile",
+				"iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile"}, Resources: profiles},
+			Statement{Sid: "IamUsersReadOnly", Actions: []string{"iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"}, Resources: []string{a.global("iam", "user/*")}},
+			// Attaching these would let a role the api creates do anything, including change this system.
+			Statement{Sid: "DenyAttachingAdminPolicies", Deny: true, Actions: []string{"iam:AttachRolePolicy"}, Resources: roles,
+				Conditions: map[string]map[string]any{"ArnLike": {"iam:PolicyARN": []string{"arn:" + a.partition + ":iam::aws:policy/AdministratorAccess", "arn:" + a.partition + ":iam::aws:policy/IAMFullAccess", "arn:" + a.partition + ":iam::aws:policy/PowerUserAccess"}}}},
+			Statement{Sid: "CloudWatchReadHasNoResourceLevelResourceStar", Actions: []string{"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics"}, Resources: []string{"*"}},
+			// TagResource: PutMetricAlarm with tags needs it.
+			Statement{Sid: "CloudWatchAlarms", Actions: []string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource"}, Resources: alarms},
+			kmsVia,
+		),
+		"backup": common(
+			Statement{Sid: "Ec2DescribeHasNoResourceLevelResourceStar", Actions: []string{"ec2:DescribeVolumes", "ec2:DescribeInstances", "ec2:DescribeSnapshots", "ec2:DescribeImages"}, Resources: []string{"*"}},
+			Statement{Sid: "Ec2Snapshot", Actions: []string{"ec2:CreateSnapshot", "ec2:CreateSnapshots", "ec2:CopySnapshot"}, Resources: slices.Concat(volumes, instances, snapshots)},
+			Statement{Sid: "Ec2TagSnapshotsOnCreate", Actions: []string{"ec2:CreateTags"}, Resources: snapshots,
+				Conditions: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": []string{"CreateSnapshot", "CreateSnapshots", "CopySnapshot"}}}},
+			// CreateSnapshots tags the set in common, then each snapshot with its own source: only snapshots this system made.
+			Statement{Sid: "Ec2TagOwnSnapshots", Actions: []string{"ec2:CreateTags"}, Resources: snapshots,
+				Conditions: map[string]map[string]any{"StringEquals": {managedBy: "commander"}}},
+			// Retention deletes only snapshots this system made.
+			Statement{Sid: "Ec2DeleteOwnSnapshots", Actions: []string{"ec2:DeleteSnapshot"}, Resources: snapshots,
+				Conditions: map[string]map[string]any{"StringEquals": {managedBy: "commander"}}},
+			Statement{Sid: "S3ListAllMyBucketsHasNoResourceLevelResourceStar", Actions: []string{"s3:ListAllMyBuckets"}, Resources: []string{"*"}},
+			Statement{Sid: "S3BackupBuckets", Actions: []string{"s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:PutBucketVersioning",
+				"s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration", "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock",
+				"s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration"}, Resources: buckets},
+			Statement{Sid: "FollowUpInvocation", Actions: []string{"lambda:InvokeFunction"}, Resources: []string{a.function(c.FunctionName("backup"))}},
+			kmsVia,
+		),
+		"cleanup": common(
+			Statement{Sid: "Ec2DescribeHasNoResourceLevelResourceStar", Actions: []string{"ec2:DescribeInstances", "ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:DescribeImages",
+				"ec2:DescribeAddresses", "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"}, Resources: []string{"*"}},
+			Statement{Sid: "Ec2Instances", Actions: []string{"ec2:DescribeInstanceAttribute", "ec2:StopInstances", "ec2:TerminateInstances"}, Resources: instances},
+			Statement{Sid: "Ec2Volumes", Actions: []string{"ec2:CreateSnapshot", "ec2:DeleteVolume"}, Resources: slices.Concat(volumes, snapshots)},
+			Statement{Sid: "Ec2SnapshotsAndImages", Actions: []string{"ec2:DeleteSnapshot", "ec2:DeregisterImage"}, Resources: slices.Concat(snapshots, images)},
+			Statement{Sid: "Ec2Addresses", Actions: []string{"ec2:ReleaseAddress"}, Resources: a.each("ec2", "elastic-ip/*", true)},
+			Statement{Sid: "Ec2MarkTags", Actions: []string{"ec2:CreateTags", "ec2:DeleteTags"}, Resources: slices.Concat(ec2Any, snapshots, images)},
+			Statement{Sid: "LambdaListHasNoResourceLevelResourceStar", Actions: []string{"lambda:ListFunctions"}, Resources: []string{"*"}},
+			Statement{Sid: "LambdaFunctions", Actions: []string{"lambda:ListTags", "lambda:TagResource", "lambda:UntagResource", "lambda:DeleteFunction"}, Resources: functions},
+			Statement{Sid: "IamListHasNoResourceLevelResourceStar", Actions: []string{"iam:ListRoles", "iam:ListInstanceProfiles"}, Resources: []string{"*"}},
+			Statement{Sid: "IamRolesRead", Actions: []string{"iam:GetRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
+				"iam:ListInstanceProfilesForRole", "iam:TagRole", "iam:UntagRole"}, Resources: roles},
+			// Only roles this system created are ever deleted.
+			Statement{Sid: "IamDeleteOwnRoles", Actions: []string{"iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"}, Resources: roles,
+				Conditions: map[string]map[string]any{"StringEquals": {managedBy: "commander"}}},
+			Statement{Sid: "IamInstanceProfiles", Actions: []string{"iam:GetInstanceProfile", "iam:TagInstanceProfile",
+				"iam:UntagInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"}, Resources: profiles},
+			Statement{Sid: "CloudWatchDescribeHasNoResourceLevelResourceStar", Actions: []string{"cloudwatch:DescribeAlarms"}, Resources: []string{"*"}},
+			Statement{Sid: "CloudWatchAlarms", Actions: []string{"cloudwatch:DeleteAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"}, Resources: alarms},
+			Statement{Sid: "S3ListAllMyBucketsHasNoResourceLevelResourceStar", Actions: []string{"s3:ListAllMyBuckets"}, Resources: []string{"*"}},
+			Statement{Sid: "S3Buckets", Actions: []string{"s3:GetBucketTagging", "s3:PutBucketTagging", "s3:ListBucketVersions", "s3:DeleteBucket"}, Resources: buckets},
+			Statement{Sid: "FollowUpInvocation", Actions: []string{"lambda:InvokeFunction"}, Resources: []string{a.function(c.FunctionName("cleanup"))}},
+		),
+		"alarm": common(
+			Statement{Sid: "ReadHasNoResourceLevelResourceStar", Actions: []string{"cloudwatch:DescribeAlarms", "ec2:DescribeInstances", "ec2:DescribeVolumes"}, Resources: []string{"*"}},
+			Statement{Sid: "AlarmTags", Actions: []string{"cloudwatch:ListTagsForResource", "cloudwatch:TagResource"}, Resources: alarms},
+			Statement{Sid: "Ec2Reactions", Actions: []string{"ec2:StopInstances", "ec2:StartInstances", "ec2:RebootInstances", "ec2:TerminateInstances"}, Resources: instances},
+			Statement{Sid: "Ec2SnapshotReaction", Actions: []string{"ec2:CreateSnapshot", "ec2:CreateSnapshots"}, Resources: slices.Concat(instances, volumes, snapshots)},
+			// Cooldown marks live in tags on the target; new snapshots are tagged as they are made.
+			Statement{Sid: "Ec2CooldownTags", Actions: []string{"ec2:CreateTags"}, Resources: slices.Concat(instances, volumes, snapshots)},
+			Statement{Sid: "LambdaThrottle", Actions: []string{"lambda:GetFunction", "lambda:TagResource", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"}, Resources: functions},
+		),
+	}
+	for fn := range out {
+		out[fn] = a.regional(out[fn])
+	}
+	return out
+}
+
+// document turns statements into a policy document.
+func document(stmts []Statement) awsiam.PolicyDocument {
+	doc := awsiam.NewPolicyDocument(nil)
+	for _, s := range stmts {
+		effect := awsiam.Effect_ALLOW
+		if s.Deny {
+			effect = awsiam.Effect_DENY
+		}
+		props := &awsiam.PolicyStatementProps{
+			Sid: jsii.String(s.Sid), Effect: effect,
+			Actions: jsii.Strings(s.Actions...), Resources: jsii.Strings(s.Resources...),
+		}
+		if len(s.Conditions) > 0 {
+			conds := map[string]any{}
+			for op, kv := range s.Conditions {
+				conds[op] = kv
+			}
+			props.Conditions = &conds
+		}
+		doc.AddStatements(awsiam.NewPolicyStatement(props))
+	}
+	return doc
+}

@@ -1,0 +1,286 @@
+package stack_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws-commander/commander/infra/stack"
+)
+
+type statement struct {
+	effect     string
+	actions    []string
+	resources  []string
+	conditions map[string]any
+}
+
+func strs(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, x := range v {
+			out = append(out, fmt.Sprint(x))
+		}
+		return out
+	case nil:
+		return nil
+	}
+	return []string{fmt.Sprint(v)} // an intrinsic function: a scoped ARN
+}
+
+func parse(doc any) []statement {
+	d, _ := doc.(map[string]any)
+	list, _ := d["Statement"].([]any)
+	var out []statement
+	for _, x := range list {
+		s, _ := x.(map[string]any)
+		c, _ := s["Condition"].(map[string]any)
+		out = append(out, statement{effect: fmt.Sprint(s["Effect"]), actions: strs(s["Action"]), resources: strs(s["Resource"]), conditions: c})
+	}
+	return out
+}
+
+// statementsOf returns the identity-policy statements a resource carries.
+func statementsOf(r map[string]any) []statement {
+	p := props(r)
+	var out []statement
+	switch r["Type"] {
+	case "AWS::IAM::Role":
+		list, _ := p["Policies"].([]any)
+		for _, x := range list {
+			m, _ := x.(map[string]any)
+			out = append(out, parse(m["PolicyDocument"])...)
+		}
+	case "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy":
+		out = parse(p["PolicyDocument"])
+	}
+	return out
+}
+
+// roleStatements are every statement in effect for each function's role: its
+// inline policy and the policies attached to it.
+func roleStatements(t *testing.T, stage string) map[string][]statement {
+	t.Helper()
+	out := map[string][]statement{}
+	for _, spec := range stack.Specs {
+		id := idOf(stage, "AWS::IAM::Role", strings.ToUpper(spec.Name[:1])+spec.Name[1:]+"Role")
+		if id == "" {
+			t.Fatalf("no role for %s", spec.Name)
+		}
+		out[spec.Name] = statementsOf(resources[stage][id])
+		for _, r := range ofType(stage, "AWS::IAM::Policy") {
+			for _, role := range props(r)["Roles"].([]any) {
+				if m, _ := role.(map[string]any); m["Ref"] == id {
+					out[spec.Name] = append(out[spec.Name], statementsOf(r)...)
+				}
+			}
+		}
+		if mp := props(resources[stage][id])["ManagedPolicyArns"]; mp != nil {
+			t.Errorf("%s role has managed policies %v", spec.Name, mp)
+		}
+	}
+	return out
+}
+
+func protects(s statement, key string) bool {
+	for _, op := range []string{"StringEqualsIgnoreCase", "StringEquals"} {
+		if m, ok := s.conditions[op].(map[string]any); ok && strings.EqualFold(fmt.Sprint(m[key]), "true") {
+			return true
+		}
+	}
+	return false
+}
+
+// issueDestructive is the issue's list, kept apart from the code's so that
+// dropping an action from stack.Destructive fails here.
+var issueDestructive = []string{
+	"ec2:TerminateInstances", "ec2:StopInstances", "ec2:DeleteVolume", "ec2:DeleteSnapshot", "ec2:DeregisterImage", "ec2:ReleaseAddress",
+	"s3:DeleteBucket", "s3:DeleteObject", "s3:DeleteObjectVersion",
+	"lambda:DeleteFunction", "lambda:PutFunctionConcurrency",
+	"iam:DeleteRole", "iam:DeleteInstanceProfile",
+	"cloudwatch:DeleteAlarms",
+}
+
+func TestDestructiveActionsDeniedOnProtected(t *testing.T) {
+	for stage := range resources {
+		for fn, stmts := range roleStatements(t, stage) {
+			t.Run(stage+"/"+fn, func(t *testing.T) {
+				denied := map[string]bool{}
+				for _, s := range stmts {
+					if s.effect == "Deny" && slices.Contains(s.resources, "*") && protects(s, "aws:ResourceTag/commander:protect") {
+						for _, a := range s.actions {
+							denied[a] = true
+						}
+					}
+				}
+				for _, a := range append(issueDestructive, stack.Destructive...) {
+					if !denied[a] {
+						t.Errorf("%s is not denied on resources tagged commander:protect=true", a)
+					}
+				}
+				allowed := 0
+				for _, s := range stmts {
+					for _, a := range s.actions {
+						if s.effect == "Allow" && (slices.Contains(stack.Destructive, a) || slices.Contains(issueDestructive, a)) {
+							allowed++
+							if !denied[a] {
+								t.Errorf("allowed destructive %s has no protection Deny", a)
+							}
+						}
+					}
+				}
+				if fn != "backup" && allowed == 0 {
+					t.Errorf("%s allows no destructive action: the table is wrong", fn)
+				}
+			})
+		}
+	}
+}
+
+func TestS3ObjectDeletesDeniedOnProtectedObjects(t *testing.T) {
+	for fn, stmts := range roleStatements(t, "dev") {
+		if !slices.ContainsFunc(stmts, func(s statement) bool {
+			return s.effect == "Deny" && slices.Contains(s.actions, "s3:DeleteObject") && slices.Contains(s.actions, "s3:DeleteObjectVersion") &&
+				protects(s, "s3:ExistingObjectTag/commander:protect")
+		}) {
+			t.Errorf("%s: no Deny of object deletes on s3:ExistingObjectTag/commander:protect=true", fn)
+		}
+	}
+}
+
+// Each function may call only what it uses; the table pins the notable ones.
+func TestLeastPrivilege(t *testing.T) {
+	cases := []struct {
+		fn, action string
+		allowed    bool
+	}{
+		{"api", "ec2:RunInstances", true},
+		{"api", "lambda:InvokeFunction", true},
+		{"api", "iam:CreateRole", true},
+		{"api", "ec2:DeleteSnapshot", false},
+		{"backup", "ec2:CreateSnapshot", true},
+		{"backup", "ec2:DeleteSnapshot", true},
+		{"backup", "ec2:TerminateInstances", false},
+		{"backup", "s3:DeleteBucket", false},
+		{"backup", "iam:CreateRole", false},
+		{"cleanup", "ec2:TerminateInstances", true},
+		{"cleanup", "ec2:RunInstances", false},
+		{"cleanup", "iam:CreateRole", false},
+		{"cleanup", "iam:PassRole", false},
+		{"alarm", "lambda:PutFunctionConcurrency", true},
+		{"alarm", "ec2:StopInstances", true},
+		{"alarm", "ec2:DeleteVolume", false},
+		{"alarm", "s3:DeleteBucket", false},
+		{"alarm", "iam:DeleteRole", false},
+	}
+	all := roleStatements(t, "dev")
+	for _, c := range cases {
+		t.Run(c.fn+"/"+c.action, func(t *testing.T) {
+			got := slices.ContainsFunc(all[c.fn], func(s statement) bool { return s.effect == "Allow" && slices.Contains(s.actions, c.action) })
+			if got != c.allowed {
+				t.Errorf("%s allowed = %v, want %v", c.action, got, c.allowed)
+			}
+		})
+	}
+}
+
+// Resource "*" only for actions without resource-level permissions or with a
+// scoping condition; the Sid says which.
+func TestResourceStarOnlyWhereNeeded(t *testing.T) {
+	for fn, stmts := range stack.Policies(configFor()) {
+		for _, s := range stmts {
+			if s.Deny || !slices.Contains(s.Resources, "*") {
+				continue
+			}
+			if !strings.HasSuffix(s.Sid, "ResourceStar") {
+				t.Errorf("%s %s: Resource * without saying why in the Sid", fn, s.Sid)
+			}
+			for _, a := range s.Actions {
+				verb := a[strings.Index(a, ":")+1:]
+				if !strings.HasPrefix(verb, "Describe") && !strings.HasPrefix(verb, "List") && !strings.HasPrefix(verb, "Get") && len(s.Conditions) == 0 {
+					t.Errorf("%s %s: %s on Resource * without a condition", fn, s.Sid, a)
+				}
+			}
+		}
+	}
+	// Beyond our statements, only X-Ray (no resource-level permissions) may use *.
+	for fn, stmts := range roleStatements(t, "dev") {
+		for _, s := range stmts {
+			if s.effect != "Allow" || !slices.Contains(s.resources, "*") {
+				continue
+			}
+			for _, a := range s.actions {
+				if !strings.HasPrefix(a, "xray:") && !isOurs(fn, a) {
+					t.Errorf("%s: %s on Resource *", fn, a)
+				}
+			}
+		}
+	}
+}
+
+func isOurs(fn, action string) bool {
+	for _, s := range stack.Policies(configFor())[fn] {
+		if slices.Contains(s.Resources, "*") && slices.Contains(s.Actions, action) {
+			return true
+		}
+	}
+	return false
+}
+
+func configFor() stack.Config { return stacks["dev"].Config }
+
+var tokenRE = regexp.MustCompile(`\$\{Token\[[^\]]+\]\}`)
+
+// IAM limits a role's inline policies to 10,240 characters in total; the
+// default policy CDK adds (logs, X-Ray, the queue) takes about 1,000 more.
+func TestPolicySizeWithManyRegions(t *testing.T) {
+	cfg, err := stack.FromContext(map[string]any{"regions": "eu-west-1,us-east-1,us-west-2,ap-southeast-2,eu-central-1,ap-northeast-1"}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for fn, stmts := range stack.Policies(cfg) {
+		var doc []map[string]any
+		for _, s := range stmts {
+			effect := "Allow"
+			if s.Deny {
+				effect = "Deny"
+			}
+			st := map[string]any{"Sid": s.Sid, "Effect": effect, "Action": s.Actions, "Resource": s.Resources}
+			if len(s.Conditions) > 0 {
+				st["Condition"] = s.Conditions
+			}
+			doc = append(doc, st)
+		}
+		b, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": doc})
+		n := len(tokenRE.ReplaceAllString(string(b), "123456789012"))
+		t.Logf("%s: %d characters", fn, n)
+		if n > 10240-600 {
+			t.Errorf("%s inline policy is %d characters; IAM allows 10,240 per role including CDK's default policy", fn, n)
+		}
+	}
+}
+
+func TestRegionsLimitRegionalStatements(t *testing.T) {
+	for _, s := range roleStatements(t, "dev")["cleanup"] {
+		regional := slices.ContainsFunc(s.actions, func(a string) bool { return strings.HasPrefix(a, "ec2:") })
+		if s.effect != "Allow" || !regional {
+			continue
+		}
+		eq, _ := s.conditions["StringEquals"].(map[string]any)
+		if got := fmt.Sprint(eq["aws:RequestedRegion"]); got != "[eu-west-1 us-east-1]" {
+			t.Errorf("%v: aws:RequestedRegion = %s, want the configured regions", s.actions, got)
+		}
+	}
+	// Without configured regions, ARNs name the function's own region.
+	for _, s := range roleStatements(t, "prod")["cleanup"] {
+		if eq, _ := s.conditions["StringEquals"].(map[string]any); eq["aws:RequestedRegion"] != nil {
+			t.Errorf("prod has no configured regions, yet %v is limited to %v", s.actions, eq["aws:RequestedRegion"])
+		}
+	}
+}

@@ -1,0 +1,40 @@
+package stack
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// AddChecks applies cdk-nag's AwsSolutions pack to everything under scope;
+// findings become error or warning annotations at synth.
+func AddChecks(scope constructs.IConstruct) {
+	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+}
+
+// suppressions lists every cdk-nag finding the design accepts, each with the
+// reason; anything else fails synth and the tests.
+func (s *Stack) suppressions() {
+	for name, role := range s.Roles {
+		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-IAM5"),
+			Reason: jsii.String("The " + name + " function manages resources it selects at run time by tag or request, so its ARNs end in a type wildcard " +
+				"(instance/*, snapshot/*, function:*, role/*) within this account and the configured regions; Describe/List actions, X-Ray and " +
+				"kms:ViaService-conditioned KMS use have no resource-level permissions and take Resource *. Destructive actions are denied on " +
+				"resources tagged " + s.Config.ProtectTag + "=true."),
+		}}, jsii.Bool(true))
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(s.DLQ, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("This queue is itself the dead-letter queue of the functions, the schedules and the alarm rule; a queue behind it would only hide failures from the depth alarm."),
+	}}, jsii.Bool(false))
+	// The Scheduler target role CDK creates may invoke the function and its versions (ARN:*).
+	cdknag.NagSuppressions_AddStackSuppressions(s.Stack, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("The Scheduler target role that CDK creates allows lambda:InvokeFunction on the backup and cleanup functions and their versions (function ARN and ARN:*), nothing else."),
+		AppliesTo: &[]any{
+			map[string]any{"regex": "/^Resource::<(Backup|Cleanup)Function[0-9A-F]+\\.Arn>:\\*$/g"},
+		},
+	}}, jsii.Bool(false))
+}
