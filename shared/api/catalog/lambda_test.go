@@ -152,7 +152,17 @@ func TestJobsStart(t *testing.T) {
 	}
 	h.direct("jobs.start", map[string]any{"job": "backup"}, true).ok(t, "dry start")
 	h.direct("jobs.start", map[string]any{"job": "cleanup"}, false).is(t, "not configured", 501, "NotImplemented")
-	h.direct("jobs.start", map[string]any{"job": "backup", "mode": "plan"}, false).is(t, "plan", 501, "NotImplemented")
+	// moto's Invoke echoes the payload: the plan is what the job was asked.
+	var plan struct {
+		Plan struct {
+			DryRun bool   `json:"dryRun"`
+			RunID  string `json:"runId"`
+		} `json:"plan"`
+	}
+	h.direct("jobs.start", map[string]any{"job": "backup", "mode": "plan"}, false).ok(t, "plan").into(t, &plan)
+	if !plan.Plan.DryRun || plan.Plan.RunID == "" {
+		t.Errorf("plan = %+v: the job must be asked for a dry run", plan)
+	}
 	h.direct("jobs.start", map[string]any{"job": "restore"}, false).is(t, "unknown job", 400, "InvalidParameter")
 }
 

@@ -1,5 +1,6 @@
 // Package jobcmd starts a backup or cleanup run on demand: an asynchronous
-// invocation of that function, answering its request id at once.
+// invocation of that function, answering its request id at once; or asks
+// the function for its dry-run plan and answers it inline.
 package jobcmd
 
 import (
@@ -47,10 +48,37 @@ func Commands(d Deps) []api.Command {
 			Summary: "Start a backup or cleanup run now (asynchronous invocation); answers the run's request id. mode=plan asks for the dry-run plan inline.",
 			Params: []api.Param{
 				{Name: "job", Type: api.String, Required: true, Enum: []string{"backup", "cleanup"}},
-				{Name: "mode", Type: api.String, Default: "run", Enum: []string{"run", "plan"}, Doc: "run: asynchronous; plan: the dry-run plan, inline"},
+				{Name: "mode", Type: api.String, Default: "run", Enum: []string{"run", "plan"}, Doc: "run: asynchronous; plan: the job's dry-run report, inline (synchronous; over HTTP, API Gateway's 30 s limit applies)"},
 				{Name: "jobDryRun", Type: api.Bool, Default: false, Doc: "run the job itself in dry-run (it reports what it would do)"},
 			}, Run: d.start},
 	}
+}
+
+// plan invokes the job function synchronously in dry-run and answers its
+// report: the job computes its own plan, so the api never guesses one. A
+// plan that takes longer than API Gateway's 30 s is for direct invocation.
+func (d Deps) plan(ctx context.Context, job, fn string, c *api.Call) (any, error) {
+	payload, err := Payload(job, c.RequestID, true)
+	if err != nil {
+		return nil, err
+	}
+	out, err := d.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(fn), InvocationType: types.InvocationTypeRequestResponse, Payload: payload})
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s for its plan: %w", fn, err)
+	}
+	if out.FunctionError != nil {
+		var fe struct {
+			ErrorMessage string `json:"errorMessage"`
+		}
+		_ = json.Unmarshal(out.Payload, &fe)
+		return nil, &api.Error{Status: http.StatusBadGateway, Code: "JobFailed", AWSAction: "Lambda:Invoke",
+			Message: fmt.Sprintf("the %s function failed to plan (%s): %s", job, aws.ToString(out.FunctionError), fe.ErrorMessage)}
+	}
+	if !json.Valid(out.Payload) {
+		return nil, &api.Error{Status: http.StatusBadGateway, Code: "JobFailed", AWSAction: "Lambda:Invoke",
+			Message: fmt.Sprintf("the %s function answered something other than JSON", job)}
+	}
+	return map[string]any{"job": job, "function": fn, "dryRun": true, "plan": json.RawMessage(out.Payload)}, nil
 }
 
 // Payload is the direct-invocation request the job function accepts (see
@@ -71,9 +99,7 @@ func (d Deps) start(ctx context.Context, c *api.Call) (any, error) {
 		return nil, api.NotImplemented(fmt.Sprintf("the %s function is not configured: set COMMANDER_%s_FUNCTION on the api function", job, map[string]string{"backup": "BACKUP", "cleanup": "CLEANUP"}[job]))
 	}
 	if c.Params.Str("mode") == "plan" {
-		// The plan is computed by the job's own package, which the api does
-		// not link yet; answering a made-up plan would be worse than none.
-		return nil, api.NotImplemented(fmt.Sprintf("an inline %s plan is not available from the api yet: start the job with jobDryRun=true and read its report", job))
+		return d.plan(ctx, job, fn, c)
 	}
 	payload, err := Payload(job, c.RequestID, c.Params.Bool("jobDryRun"))
 	if err != nil {
