@@ -17,7 +17,7 @@ var sdkInput = regexp.MustCompile(`\b(ec2|s3|lambda|iam|cloudwatch|eventbridge|s
 // iamAction maps an SDK operation to the IAM action it needs, where the names differ.
 var iamAction = map[string]string{
 	"s3:ListBuckets": "s3:ListAllMyBuckets", "s3:HeadBucket": "s3:ListBucket", "s3:ListObjectsV2": "s3:ListBucket",
-	"s3:ListObjectVersions": "s3:ListBucketVersions", "s3:DeleteObjects": "s3:DeleteObject",
+	"s3:ListObjectVersions": "s3:ListBucketVersions", "s3:DeleteObjects": "s3:DeleteObject", "s3:ListMultipartUploads": "s3:ListBucketMultipartUploads",
 	"s3:GetBucketEncryption": "s3:GetEncryptionConfiguration", "s3:PutBucketEncryption": "s3:PutEncryptionConfiguration",
 	"s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration", "s3:PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
 	"s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock", "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",

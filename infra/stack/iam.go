@@ -207,7 +207,9 @@ func Policies(c Config) map[string][]Statement {
 			Statement{Sid: "Ec2Addresses", Actions: []string{"ec2:ReleaseAddress"}, Resources: a.each("ec2", "elastic-ip/*", true)},
 			Statement{Sid: "Ec2MarkTags", Actions: []string{"ec2:CreateTags", "ec2:DeleteTags"}, Resources: slices.Concat(ec2Any, snapshots, images)},
 			Statement{Sid: "LambdaListHasNoResourceLevelResourceStar", Actions: []string{"lambda:ListFunctions"}, Resources: []string{"*"}},
-			Statement{Sid: "LambdaFunctions", Actions: []string{"lambda:ListTags", "lambda:TagResource", "lambda:UntagResource", "lambda:DeleteFunction"}, Resources: functions},
+			// functions covers a function's versions too (function:name:N): DeleteFunction with a Qualifier deletes one version.
+			Statement{Sid: "LambdaFunctions", Actions: []string{"lambda:ListTags", "lambda:TagResource", "lambda:UntagResource", "lambda:DeleteFunction",
+				"lambda:ListVersionsByFunction", "lambda:ListAliases"}, Resources: functions},
 			Statement{Sid: "IamListHasNoResourceLevelResourceStar", Actions: []string{"iam:ListRoles", "iam:ListInstanceProfiles"}, Resources: []string{"*"}},
 			Statement{Sid: "IamRolesRead", Actions: []string{"iam:GetRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
 				"iam:ListInstanceProfilesForRole", "iam:TagRole", "iam:UntagRole"}, Resources: roles},
@@ -219,7 +221,8 @@ func Policies(c Config) map[string][]Statement {
 			Statement{Sid: "CloudWatchDescribeHasNoResourceLevelResourceStar", Actions: []string{"cloudwatch:DescribeAlarms"}, Resources: []string{"*"}},
 			Statement{Sid: "CloudWatchAlarms", Actions: []string{"cloudwatch:DeleteAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"}, Resources: alarms},
 			Statement{Sid: "S3ListAllMyBucketsHasNoResourceLevelResourceStar", Actions: []string{"s3:ListAllMyBuckets"}, Resources: []string{"*"}},
-			Statement{Sid: "S3Buckets", Actions: []string{"s3:GetBucketTagging", "s3:PutBucketTagging", "s3:ListBucketVersions", "s3:DeleteBucket"}, Resources: buckets},
+			Statement{Sid: "S3Buckets", Actions: []string{"s3:GetBucketTagging", "s3:PutBucketTagging", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:DeleteBucket"}, Resources: buckets},
+			Statement{Sid: "S3AbortUploads", Actions: []string{"s3:AbortMultipartUpload"}, Resources: objects},
 			Statement{Sid: "FollowUpInvocation", Actions: []string{"lambda:InvokeFunction"}, Resources: []string{a.function(c.FunctionName("cleanup"))}},
 		),
 		"alarm": common(

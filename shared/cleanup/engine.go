@@ -55,6 +55,8 @@ var kinds = map[string]kind{
 	policy.IAMRole:            {list: listRoles, act: actRoles, tag: roleTag, untag: roleUntag, global: true},
 	policy.S3Bucket:           {list: listBuckets, act: actBuckets, tag: bucketTag, untag: bucketUntag},
 	policy.LambdaFunction:     {list: listFunctions, act: actFunctions, tag: functionTag, untag: functionUntag},
+	policy.LambdaVersion:      {list: listVersions, act: actVersions, tag: versionTag, untag: versionUntag},
+	policy.S3MultipartUpload:  {list: listUploads, act: actUploads, tag: uploadTag, untag: uploadUntag},
 	policy.IAMInstanceProfile: {list: listInstanceProfiles, act: actInstanceProfiles, tag: profileTag, untag: profileUntag, global: true},
 }
 

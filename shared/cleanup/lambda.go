@@ -27,6 +27,17 @@ type LambdaAPI interface {
 // lambdaTime is Lambda's LastModified format, e.g. 2026-01-31T02:00:00.000+0000.
 const lambdaTime = "2006-01-02T15:04:05.000-0700"
 
+// parseLambdaTime reads LastModified; RFC 3339 (what moto sends) is accepted
+// too. Zero when unreadable: age filters then never match.
+func parseLambdaTime(s string) time.Time {
+	for _, layout := range []string{lambdaTime, time.RFC3339Nano} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
 // listFunctions yields the region's functions this system created; their
 // tags need one call each (bounded per page). Age is since the last change
 // (Lambda reports no creation time).
@@ -52,7 +63,7 @@ func listFunctions(ctx context.Context, c Clients, region string, _ []policy.Pol
 				if out.Tags[tags.ManagedBy] != tags.ManagedByValue {
 					return nil
 				}
-				changed, _ := time.Parse(lambdaTime, aws.ToString(fn.LastModified))
+				changed := parseLambdaTime(aws.ToString(fn.LastModified))
 				got[i] = &plan.Resource{
 					Type: policy.LambdaFunction, ID: aws.ToString(fn.FunctionName), ARN: aws.ToString(fn.FunctionArn),
 					Region: region, Name: aws.ToString(fn.FunctionName), State: string(fn.State), Created: changed, Tags: out.Tags,

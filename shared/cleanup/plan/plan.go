@@ -35,6 +35,12 @@ type Resource struct {
 	Tags map[string]string
 	// Dependents are deleted with the resource, after it (an AMI's snapshots).
 	Dependents []string
+	// Rank is a published Lambda version's place among its function's
+	// versions, newest first (1 is the newest; 0: unknown, never a candidate).
+	Rank int
+	// Aliases are the aliases pointing to a Lambda version, by their main
+	// version or their weighted routing.
+	Aliases []string
 	// Hold, when set, says why the resource must never be touched whatever
 	// the policies say (e.g. a snapshot an AMI uses, one AWS Backup made).
 	Hold string
@@ -116,6 +122,15 @@ func Matches(p policy.Policy, r Resource, now time.Time) (bool, string) {
 		return false, ""
 	}
 	var why []string
+	if r.Type == policy.LambdaVersion {
+		// Part of the type, whatever the filters: keep the newest versions and
+		// every version an alias routes to. Not a hold: a marked version that
+		// an alias now points to loses its marks.
+		if r.Rank <= p.Keep || len(r.Aliases) > 0 {
+			return false, ""
+		}
+		why = append(why, fmt.Sprintf("version %d from the newest, beyond the %d kept; no alias points to it", r.Rank, p.Keep))
+	}
 	for _, f := range p.Filters {
 		ok, reason := Filter(f, r, now)
 		if !ok {

@@ -179,3 +179,87 @@ func TestReasonNamesFilters(t *testing.T) {
 		t.Error("a policy never matches another resource type")
 	}
 }
+
+// A published Lambda version is a candidate only beyond the newest keep and
+// with no alias routing to it; a marked one an alias now points to, or that
+// is back within the newest keep, loses its marks; protection on the
+// function (its tags are the version's) beats everything.
+func TestDecideLambdaVersions(t *testing.T) {
+	pols := parse(t, `
+policies:
+  - name: old-versions
+    resource: lambda:version
+    action: delete
+    keep: 3
+    filters: [{age: 30d}]
+    exclude: [{tag: pin, present: true}]
+`)
+	marked := map[string]string{tags.CleanupAction: "delete", tags.CleanupDue: now.Add(-time.Hour).Format(time.RFC3339)}
+	version := func(rank int, aliases []string, tg map[string]string) Resource {
+		return Resource{Type: policy.LambdaVersion, ID: "fn:1", Name: "fn", Rank: rank, Aliases: aliases, Created: now.Add(-days(40)), Tags: tg}
+	}
+	cases := []struct {
+		name string
+		r    Resource
+		step Step
+	}{
+		{"beyond the kept, no alias: marked", version(4, nil, nil), Mark},
+		{"the newest kept", version(1, nil, nil), None},
+		{"the last kept", version(3, nil, nil), None},
+		{"rank unknown is never a candidate", version(0, nil, nil), None},
+		{"an alias points to it", version(9, []string{"live"}, nil), None},
+		{"marked and due", version(4, nil, marked), Act},
+		{"marked, an alias now points to it: unmarked", version(9, []string{"canary"}, marked), Unmark},
+		{"marked, back within the newest kept: unmarked", version(2, nil, marked), Unmark},
+		{"too young", Resource{Type: policy.LambdaVersion, Rank: 8, Created: now.Add(-days(10))}, None},
+		{"excluded by the function's tag", version(5, nil, map[string]string{"pin": "yes"}), None},
+		{"protected function, marked and due", version(5, nil, map[string]string{tags.CleanupAction: "delete", tags.CleanupDue: now.Add(-time.Hour).Format(time.RFC3339), "commander:protect": "true"}), Protected},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := Decide(pols, c.r, now, "commander:protect", days(7))
+			if d.Step != c.step {
+				t.Errorf("Decide = %+v; want step %s", d, c.step)
+			}
+		})
+	}
+	keepNone := parse(t, `{"policies":[{"name":"all","resource":"lambda:version","action":"delete","keep":0,"filters":[{"name":"^fn$"}]}]}`)
+	if ok, why := Matches(keepNone[0], version(1, nil, nil), now); !ok || !strings.Contains(why, "beyond the 0 kept") {
+		t.Errorf("keep 0 matches the newest unaliased version: %v %q", ok, why)
+	}
+}
+
+// An upload is a candidate by its age since initiation and its bucket's
+// tags and name.
+func TestDecideUploads(t *testing.T) {
+	pols := parse(t, `
+policies:
+  - name: stale-uploads
+    resource: s3:multipart-upload
+    action: abort
+    filters: [{age: 7d}]
+    exclude: [{name: "^logs-"}]
+`)
+	upload := func(bucket string, age time.Duration, tg map[string]string) Resource {
+		return Resource{Type: policy.S3MultipartUpload, ID: bucket + "/k?uploadId=1", Name: bucket, Created: now.Add(-age), Tags: tg}
+	}
+	marked := map[string]string{tags.CleanupAction: "abort", tags.CleanupDue: now.Add(-time.Hour).Format(time.RFC3339)}
+	cases := []struct {
+		name string
+		r    Resource
+		step Step
+	}{
+		{"old upload", upload("data", days(8), nil), Mark},
+		{"recent upload", upload("data", days(6), nil), None},
+		{"excluded bucket", upload("logs-1", days(8), nil), None},
+		{"marked and due", upload("data", days(8), marked), Act},
+		{"marked, bucket now excluded", upload("logs-1", days(30), marked), Unmark},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if d := Decide(pols, c.r, now, "commander:protect", days(7)); d.Step != c.step {
+				t.Errorf("Decide = %+v; want step %s", d, c.step)
+			}
+		})
+	}
+}

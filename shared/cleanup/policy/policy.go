@@ -44,6 +44,11 @@ const (
 	S3Bucket = "s3:bucket"
 	// LambdaFunction is a function this system created (commander:managed-by=commander).
 	LambdaFunction = "lambda:function"
+	// LambdaVersion is a published version of a function this system created,
+	// beyond the newest Keep and with no alias pointing to it.
+	LambdaVersion = "lambda:version"
+	// S3MultipartUpload is an incomplete multipart upload in a bucket this system created.
+	S3MultipartUpload = "s3:multipart-upload"
 )
 
 // Filter kinds.
@@ -113,6 +118,15 @@ var Types = map[string]Type{
 		Actions: []string{"delete"}, // with its versions and aliases
 		Filters: []string{Age, Expired, Tag, Name},
 	},
+	LambdaVersion: {
+		Actions: []string{"delete"},       // never $LATEST, never a version an alias points to
+		Filters: []string{Age, Tag, Name}, // tag and name are the function's
+		Options: []string{"keep"},
+	},
+	S3MultipartUpload: {
+		Actions: []string{"abort"},
+		Filters: []string{Age, Tag, Name}, // age since initiation; tag and name are the bucket's
+	},
 	EC2Address: {
 		Actions: []string{"release"},
 		Filters: []string{State, Tag, Name},
@@ -136,8 +150,11 @@ type Policy struct {
 	Grace         time.Duration // when GraceSet; otherwise COMMANDER_CLEANUP_GRACE
 	GraceSet      bool
 	FinalSnapshot bool // ec2:volume: snapshot before delete (default true)
-	Filters       []Filter
-	Exclude       []Filter
+	// Keep is, for lambda:version, how many of the newest published versions
+	// are never candidates (default DefaultKeep).
+	Keep    int
+	Filters []Filter
+	Exclude []Filter
 }
 
 // Filter is one test on a resource.
@@ -181,6 +198,13 @@ func (p Policy) GraceOr(def time.Duration) time.Duration {
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// DefaultKeep is how many of a function's newest published versions a
+// lambda:version policy keeps when it sets no keep.
+const DefaultKeep = 3
+
+// MaxKeep bounds keep (Lambda functions rarely have more versions than this).
+const MaxKeep = 10000
 
 // MaxGrace bounds a policy's grace, as COMMANDER_CLEANUP_GRACE is bounded.
 const MaxGrace = 365 * 24 * time.Hour
@@ -264,11 +288,11 @@ func (p *parser) document(raw any) Document {
 }
 
 func (p *parser) policy(path string, raw any) (Policy, bool) {
-	m, ok := p.object(path, raw, "name", "resource", "action", "grace", "finalSnapshot", "filters", "exclude")
+	m, ok := p.object(path, raw, "name", "resource", "action", "grace", "finalSnapshot", "keep", "filters", "exclude")
 	if !ok {
 		return Policy{}, false
 	}
-	pol := Policy{Path: path, FinalSnapshot: true}
+	pol := Policy{Path: path, FinalSnapshot: true, Keep: DefaultKeep}
 	before := len(p.errs)
 	pol.Name = p.str(join(path, "name"), m["name"], true)
 	if pol.Name != "" && !nameRE.MatchString(pol.Name) {
@@ -295,6 +319,16 @@ func (p *parser) policy(path string, raw any) (Policy, bool) {
 			p.fail(join(path, "finalSnapshot"), "%s is invalid: accepts true or false", show(v))
 		}
 		pol.FinalSnapshot = b
+	}
+	if v, ok := m["keep"]; ok {
+		if known && !slices.Contains(t.Options, "keep") {
+			p.fail(join(path, "keep"), "applies only to %s", LambdaVersion)
+		}
+		n, isNum := number(v)
+		if !isNum || n != math.Trunc(n) || n < 0 || n > MaxKeep {
+			p.fail(join(path, "keep"), "%s is invalid: accepts a whole number of versions from 0 to %d", show(v), MaxKeep)
+		}
+		pol.Keep = int(n)
 	}
 	pol.Filters = p.filters(join(path, "filters"), m["filters"], t, known, true)
 	pol.Exclude = p.filters(join(path, "exclude"), m["exclude"], t, known, false)

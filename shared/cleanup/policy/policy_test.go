@@ -70,6 +70,15 @@ policies:
 			},
 		},
 		{
+			name: "versions keep, default and set",
+			doc:  `{"policies":[{"name":"a","resource":"lambda:version","action":"delete","filters":[{"age":"30d"}]},{"name":"b","resource":"lambda:version","action":"delete","keep":0,"filters":[{"name":"^tmp-"}]},{"name":"c","resource":"s3:multipart-upload","action":"abort","filters":[{"age":7}]}]}`,
+			check: func(t *testing.T, d Document) {
+				if d.Policies[0].Keep != DefaultKeep || d.Policies[1].Keep != 0 || d.Policies[2].Filters[0].Duration != 7*24*time.Hour {
+					t.Errorf("policies = %+v", d.Policies)
+				}
+			},
+		},
+		{
 			name: "volume final snapshot defaults to on",
 			doc:  `{"policies":[{"name":"v","resource":"ec2:volume","action":"delete","filters":[{"state":"available"}]}]}`,
 			check: func(t *testing.T, d Document) {
@@ -104,7 +113,7 @@ func TestParseRefusesBadDocuments(t *testing.T) {
 		{"no policies", "version: 1", "policies: required"},
 		{"bad version", "version: 2\npolicies: []", "version: 2 is not supported"},
 		{"unknown resource type", wrap("  - name: a\n    resource: ec2:banana\n    action: delete\n    filters: [{age: 1d}]\n"),
-			`policies[0].resource: unknown resource type "ec2:banana"; accepts cloudwatch:alarm, ec2:address, ec2:image, ec2:instance, ec2:snapshot, ec2:volume, iam:instance-profile, iam:role, lambda:function, s3:bucket`},
+			`policies[0].resource: unknown resource type "ec2:banana"; accepts cloudwatch:alarm, ec2:address, ec2:image, ec2:instance, ec2:snapshot, ec2:volume, iam:instance-profile, iam:role, lambda:function, lambda:version, s3:bucket, s3:multipart-upload`},
 		{"unknown action for the type", wrap("  - name: a\n    resource: ec2:volume\n    action: terminate\n    filters: [{age: 1d}]\n"),
 			`policies[0].action: unknown action "terminate" for ec2:volume; accepts delete`},
 		{"unknown filter", wrap(ok + "  - name: b\n    resource: ec2:volume\n    action: delete\n    filters: [{age: 1d}, {colour: red}]\n"),
@@ -144,6 +153,24 @@ func TestParseRefusesBadDocuments(t *testing.T) {
 			"policies[0].finalSnapshot: applies only to ec2:volume"},
 		{"expired not a boolean", wrap("  - name: a\n    resource: ec2:instance\n    action: stop\n    filters: [{expired: yes please}]\n"),
 			`policies[0].filters[0].expired: "yes please" is invalid: accepts true or false`},
+		{"keep on another type", wrap("  - name: a\n    resource: lambda:function\n    action: delete\n    keep: 3\n    filters: [{expired: true}]\n"),
+			"policies[0].keep: applies only to lambda:version"},
+		{"negative keep", wrap("  - name: a\n    resource: lambda:version\n    action: delete\n    keep: -1\n    filters: [{age: 30d}]\n"),
+			"policies[0].keep: -1 is invalid: accepts a whole number of versions from 0 to 10000"},
+		{"keep not a number", wrap("  - name: a\n    resource: lambda:version\n    action: delete\n    keep: some\n    filters: [{age: 30d}]\n"),
+			`policies[0].keep: "some" is invalid: accepts a whole number`},
+		{"fractional keep", `{"policies":[{"name":"a","resource":"lambda:version","action":"delete","keep":2.5,"filters":[{"age":"30d"}]}]}`,
+			"policies[0].keep: 2.5 is invalid"},
+		{"unknown action for versions", wrap("  - name: a\n    resource: lambda:version\n    action: prune\n    filters: [{age: 30d}]\n"),
+			`policies[0].action: unknown action "prune" for lambda:version; accepts delete`},
+		{"state filter on versions", wrap("  - name: a\n    resource: lambda:version\n    action: delete\n    filters: [{state: Active}]\n"),
+			`policies[0].filters[0].state: filter "state" does not apply to this resource type; accepts age, tag, name`},
+		{"delete is not abort", wrap("  - name: a\n    resource: s3:multipart-upload\n    action: delete\n    filters: [{age: 7d}]\n"),
+			`policies[0].action: unknown action "delete" for s3:multipart-upload; accepts abort`},
+		{"negative upload age", wrap("  - name: a\n    resource: s3:multipart-upload\n    action: abort\n    filters: [{age: -7d}]\n"),
+			`policies[0].filters[0].age: "-7d" is negative`},
+		{"expired on uploads", wrap("  - name: a\n    resource: s3:multipart-upload\n    action: abort\n    filters: [{expired: true}]\n"),
+			`policies[0].filters[0].expired: filter "expired" does not apply to this resource type`},
 		{"json unknown filter", `{"policies":[{"name":"a","resource":"ec2:snapshot","action":"delete","filters":[{"volumeGone":true},{"size":3}]}]}`,
 			"policies[0].filters[1].size: unknown field"},
 	}

@@ -1,0 +1,436 @@
+package cleanup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/cleanup/plan"
+	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/tags"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"golang.org/x/sync/errgroup"
+)
+
+// LambdaVersionsAPI is what lambda:version needs beyond LambdaAPI. It is an
+// optional extension (asserted on Clients.Lambda, which the SDK client
+// satisfies), so that fakes of LambdaAPI written for the other types stay valid.
+type LambdaVersionsAPI interface {
+	LambdaAPI
+	lambda.ListVersionsByFunctionAPIClient
+	lambda.ListAliasesAPIClient
+}
+
+// The SDK client, which functions/cleanup passes, has every method.
+var _ LambdaVersionsAPI = (*lambda.Client)(nil)
+
+// VersionMarkPrefix starts the function tags that hold its versions' marks:
+// versions cannot be tagged, so a function carries one tag per due time,
+// commander:cleanup-versions:<due as 20060102T150405Z> = "3-7 9" (the
+// version numbers, as ranges). The action is always delete.
+const VersionMarkPrefix = "commander:cleanup-versions:"
+
+const markTime = "20060102T150405Z"
+
+// maxTagValue is the longest tag value Lambda (and S3) accept.
+const maxTagValue = 256
+
+func lambdaVersions(c Clients) (LambdaVersionsAPI, error) {
+	api, ok := c.Lambda.(LambdaVersionsAPI)
+	if !ok {
+		return nil, errors.New("the Lambda client cannot list versions and aliases (ListVersionsByFunction, ListAliases)")
+	}
+	return api, nil
+}
+
+// listVersions yields the published versions (never $LATEST) of the
+// region's functions this system created, each with its rank from the
+// newest and the aliases that route to it. The marks are read from the
+// function's tags and given to each version as commander:cleanup-action and
+// -due, so the planner treats a version like any taggable resource.
+func listVersions(ctx context.Context, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
+	api, err := lambdaVersions(c)
+	if err != nil {
+		return err
+	}
+	p := lambda.NewListFunctionsPaginator(api, &lambda.ListFunctionsInput{MaxItems: aws.Int32(50)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list functions: %w", err)
+		}
+		got := make([][]plan.Resource, len(page.Functions))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(8)
+		for i, fn := range page.Functions {
+			g.Go(func() error {
+				name, arn := aws.ToString(fn.FunctionName), aws.ToString(fn.FunctionArn)
+				out, err := api.ListTags(gctx, &lambda.ListTagsInput{Resource: fn.FunctionArn})
+				if awserr.Is(err, awserr.NotFound) {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("function %s tags: %w", name, err)
+				}
+				if out.Tags[tags.ManagedBy] != tags.ManagedByValue {
+					return nil
+				}
+				list, err := functionVersions(gctx, api, name, arn, region, out.Tags)
+				if awserr.Is(err, awserr.NotFound) {
+					return nil
+				}
+				got[i] = list
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for _, list := range got {
+			for _, r := range list {
+				yield(r)
+			}
+		}
+	}
+	return nil
+}
+
+// functionVersions lists one function's published versions as resources.
+func functionVersions(ctx context.Context, api LambdaVersionsAPI, name, arn, region string, fnTags map[string]string) ([]plan.Resource, error) {
+	aliases, err := aliasedVersions(ctx, api, name)
+	if err != nil {
+		return nil, err
+	}
+	type version struct {
+		n       int
+		arn     string
+		state   string
+		changed time.Time
+	}
+	var versions []version
+	vp := lambda.NewListVersionsByFunctionPaginator(api, &lambda.ListVersionsByFunctionInput{FunctionName: aws.String(name), MaxItems: aws.Int32(50)})
+	for vp.HasMorePages() {
+		page, err := vp.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("function %s versions: %w", name, err)
+		}
+		for _, v := range page.Versions {
+			n, err := strconv.Atoi(aws.ToString(v.Version))
+			if err != nil || n < 1 {
+				continue // $LATEST is never a candidate
+			}
+			changed := parseLambdaTime(aws.ToString(v.LastModified))
+			versions = append(versions, version{n, aws.ToString(v.FunctionArn), string(v.State), changed})
+		}
+	}
+	sort.Slice(versions, func(i, j int) bool { return versions[i].n > versions[j].n })
+	marks := parseVersionMarks(fnTags)
+	out := make([]plan.Resource, 0, len(versions))
+	for i, v := range versions {
+		tg := maps.Clone(fnTags)
+		// The function's own marks (lambda:function) are not the version's.
+		delete(tg, tags.CleanupAction)
+		delete(tg, tags.CleanupDue)
+		maps.DeleteFunc(tg, func(k, _ string) bool { return strings.HasPrefix(k, VersionMarkPrefix) })
+		if due, ok := marks[v.n]; ok {
+			tg[tags.CleanupAction], tg[tags.CleanupDue] = "delete", due.Format(time.RFC3339)
+		}
+		if v.arn == "" {
+			v.arn = arn + ":" + strconv.Itoa(v.n)
+		}
+		out = append(out, plan.Resource{
+			Type: policy.LambdaVersion, ID: name + ":" + strconv.Itoa(v.n), ARN: v.arn, Region: region, Name: name,
+			State: v.state, Created: v.changed, Tags: tg, Rank: i + 1, Aliases: aliases[strconv.Itoa(v.n)],
+		})
+	}
+	return out, nil
+}
+
+// aliasedVersions maps each version an alias routes to (its main version or
+// a weighted additional one) to the aliases' names.
+func aliasedVersions(ctx context.Context, api LambdaVersionsAPI, function string) (map[string][]string, error) {
+	out := map[string][]string{}
+	p := lambda.NewListAliasesPaginator(api, &lambda.ListAliasesInput{FunctionName: aws.String(function), MaxItems: aws.Int32(50)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("function %s aliases: %w", function, err)
+		}
+		for _, a := range page.Aliases {
+			name := aws.ToString(a.Name)
+			out[aws.ToString(a.FunctionVersion)] = append(out[aws.ToString(a.FunctionVersion)], name)
+			if a.RoutingConfig != nil {
+				for v := range a.RoutingConfig.AdditionalVersionWeights {
+					out[v] = append(out[v], name)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// parseVersionMarks reads the version marks of a function's tags: version ->
+// due (the earliest, should a version be listed twice). Unreadable entries
+// are ignored: the version is then marked again, with a full grace.
+func parseVersionMarks(tg map[string]string) map[int]time.Time {
+	out := map[int]time.Time{}
+	for k, v := range tg {
+		if !strings.HasPrefix(k, VersionMarkPrefix) {
+			continue
+		}
+		due, err := time.Parse(markTime, strings.TrimPrefix(k, VersionMarkPrefix))
+		if err != nil {
+			continue
+		}
+		for _, part := range strings.Fields(v) {
+			lo, hi, isRange := strings.Cut(part, "-")
+			a, err1 := strconv.Atoi(lo)
+			b, err2 := a, error(nil)
+			if isRange {
+				b, err2 = strconv.Atoi(hi)
+			}
+			if err1 != nil || err2 != nil || a < 1 || b < a || b-a > policy.MaxKeep*10 {
+				continue
+			}
+			for n := a; n <= b; n++ {
+				if old, ok := out[n]; !ok || due.Before(old) {
+					out[n] = due
+				}
+			}
+		}
+	}
+	return out
+}
+
+// formatVersionMarks writes marks as tags, one per due time; a value longer
+// than a tag accepts is an error naming the function's marks.
+func formatVersionMarks(marks map[int]time.Time) (map[string]string, error) {
+	byDue := map[string][]int{}
+	for n, due := range marks {
+		k := VersionMarkPrefix + due.UTC().Format(markTime)
+		byDue[k] = append(byDue[k], n)
+	}
+	out := map[string]string{}
+	for k, list := range byDue {
+		slices.Sort(list)
+		var parts []string
+		for i := 0; i < len(list); {
+			j := i
+			for j+1 < len(list) && list[j+1] == list[j]+1 {
+				j++
+			}
+			if j > i {
+				parts = append(parts, fmt.Sprintf("%d-%d", list[i], list[j]))
+			} else {
+				parts = append(parts, strconv.Itoa(list[i]))
+			}
+			i = j + 1
+		}
+		v := strings.Join(parts, " ")
+		if len(v) > maxTagValue {
+			return nil, fmt.Errorf("the marks due %s need %d characters, more than a tag value holds (%d); the next run marks the rest", strings.TrimPrefix(k, VersionMarkPrefix), len(v), maxTagValue)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// versionOf splits a version resource into its function name, function ARN
+// and version number.
+func versionOf(res plan.Resource) (name, fnARN string, n int, err error) {
+	name, v, ok := strings.Cut(res.ID, ":")
+	n, err = strconv.Atoi(v)
+	i := strings.LastIndex(res.ARN, ":")
+	if !ok || err != nil || n < 1 || i < 0 || res.ARN[i+1:] != v {
+		return "", "", 0, fmt.Errorf("%s (%s) is not a published version", res.ID, res.ARN)
+	}
+	return name, res.ARN[:i], n, nil
+}
+
+// byFunction groups items by their function, in a stable order.
+func byFunction(items []item) ([][]item, map[string]error) {
+	groups := map[string][]item{}
+	bad := map[string]error{}
+	for _, it := range items {
+		_, fn, _, err := versionOf(it.res)
+		if err != nil {
+			bad[it.res.ID] = err
+			continue
+		}
+		groups[fn] = append(groups[fn], it)
+	}
+	keys := slices.Sorted(maps.Keys(groups))
+	out := make([][]item, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, groups[k])
+	}
+	return out, bad
+}
+
+// retagVersions reads each function's marks, lets change edit them, and
+// writes back only the tags that changed (one function at a time, so
+// concurrent edits of one function's tags cannot interleave).
+func retagVersions(ctx context.Context, r *run, c Clients, items []item, change func(marks map[int]time.Time, n int)) map[string]error {
+	groups, out := byFunction(items)
+	var mu sync.Mutex
+	g := errgroup.Group{}
+	g.SetLimit(r.job.Settings.Concurrency)
+	for _, group := range groups {
+		g.Go(func() error {
+			err := retagFunction(ctx, c.Lambda, group, change)
+			if err != nil {
+				mu.Lock()
+				for _, it := range group {
+					out[it.res.ID] = err
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return out
+}
+
+func retagFunction(ctx context.Context, api LambdaAPI, group []item, change func(map[int]time.Time, int)) error {
+	_, fnARN, _, _ := versionOf(group[0].res)
+	cur, err := api.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(fnARN)})
+	if err != nil {
+		return ignoreGone(err) // the function, and its versions, are gone
+	}
+	marks := parseVersionMarks(cur.Tags)
+	for _, it := range group {
+		_, _, n, _ := versionOf(it.res)
+		change(marks, n)
+	}
+	want, err := formatVersionMarks(marks)
+	if err != nil {
+		return err
+	}
+	var drop []string
+	for k := range cur.Tags {
+		if _, keep := want[k]; strings.HasPrefix(k, VersionMarkPrefix) && !keep {
+			drop = append(drop, k)
+		}
+	}
+	set := map[string]string{}
+	for k, v := range want {
+		if cur.Tags[k] != v {
+			set[k] = v
+		}
+	}
+	if len(set) > 0 {
+		if _, err := api.TagResource(ctx, &lambda.TagResourceInput{Resource: aws.String(fnARN), Tags: set}); ignoreGone(err) != nil {
+			return fmt.Errorf("tag function: %w", err)
+		}
+	}
+	if len(drop) > 0 {
+		slices.Sort(drop)
+		if _, err := api.UntagResource(ctx, &lambda.UntagResourceInput{Resource: aws.String(fnARN), TagKeys: drop}); ignoreGone(err) != nil {
+			return fmt.Errorf("untag function: %w", err)
+		}
+	}
+	return nil
+}
+
+// versionTag marks versions: set carries the due time (the action is delete).
+func versionTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
+	due, err := time.Parse(time.RFC3339, set[tags.CleanupDue])
+	if err != nil {
+		return batchErrors(ids(items), fmt.Errorf("mark: due %q: %w", set[tags.CleanupDue], err))
+	}
+	return retagVersions(ctx, r, c, items, func(marks map[int]time.Time, n int) { marks[n] = due })
+}
+
+// versionUntag removes versions' marks (whatever keys are asked: a version
+// has only the one mark).
+func versionUntag(ctx context.Context, r *run, c Clients, items []item, _ ...string) map[string]error {
+	return retagVersions(ctx, r, c, items, func(marks map[int]time.Time, n int) { delete(marks, n) })
+}
+
+// actVersions deletes versions, one function at a time. Aliases are read
+// again just before: a version an alias routes to now is never deleted.
+// The deleted versions' marks are then removed from the function.
+func actVersions(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
+	api, err := lambdaVersions(c)
+	groups, bad := byFunction(items)
+	for _, it := range items {
+		if e := bad[it.res.ID]; e != nil {
+			r.add(failed(it, p.Action, e))
+		}
+	}
+	if err != nil {
+		for _, group := range groups {
+			for _, it := range group {
+				r.add(failed(it, p.Action, err))
+			}
+		}
+		return
+	}
+	g := errgroup.Group{}
+	g.SetLimit(r.job.Settings.Concurrency)
+	for _, group := range groups {
+		g.Go(func() error {
+			actFunctionVersions(ctx, r, api, p, group)
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+func actFunctionVersions(ctx context.Context, r *run, api LambdaVersionsAPI, p policy.Policy, group []item) {
+	name, _, _, _ := versionOf(group[0].res)
+	aliases, err := aliasedVersions(ctx, api, name)
+	if awserr.Is(err, awserr.NotFound) {
+		for _, it := range group {
+			r.add(decision(it, p.Action, report.Done, it.dec.Reason+"; the function is gone"))
+		}
+		return
+	}
+	if err != nil {
+		for _, it := range group {
+			r.add(failed(it, p.Action, err))
+		}
+		return
+	}
+	var deleted []item
+	for _, it := range group {
+		_, _, n, _ := versionOf(it.res)
+		if a := aliases[strconv.Itoa(n)]; len(a) > 0 {
+			r.add(decision(it, p.Action, report.Skipped, "not deleted: alias "+strings.Join(a, ", ")+" now points to it (its marks go on the next run)"))
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			r.add(failed(it, p.Action, err))
+			continue
+		}
+		_, err := api.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(name), Qualifier: aws.String(strconv.Itoa(n))})
+		if err := ignoreGone(err); err != nil {
+			r.add(failed(it, p.Action, fmt.Errorf("delete version: %w", err)))
+			continue
+		}
+		deleted = append(deleted, it)
+	}
+	if len(deleted) == 0 {
+		return
+	}
+	// Version numbers are never reused, so a mark left behind is harmless;
+	// removing it keeps the function's tags short.
+	note := ""
+	if err := retagFunction(ctx, api, deleted, func(m map[int]time.Time, n int) { delete(m, n) }); err != nil {
+		note = "; its mark stays on the function: " + err.Error()
+	}
+	for _, it := range deleted {
+		r.add(decision(it, p.Action, report.Done, it.dec.Reason+note))
+	}
+}
