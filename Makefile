@@ -10,6 +10,8 @@ VENV        := $(TOOLS)/venv
 MOTO_VERSION := 5.2.1
 RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 FUZZTIME    ?= 10s
+BENCH       ?= .
+BENCHTIME   ?= 1x
 STAGE       ?= dev
 CDK_CLI     := infra/_cli/node_modules/.bin/cdk
 CDK         := npx --prefix infra/_cli --no-install cdk --no-notices
@@ -91,8 +93,9 @@ invoke: tools ## run one function locally: make invoke FN=backup EVENT=events/sa
 	@if [ -z "$(FN)" ] || [ -z "$(EVENT)" ]; then echo "usage: make invoke FN=<api|backup|cleanup|alarm> EVENT=<file>"; exit 2; fi
 	$(GO) run ./shared/demo/cmd/demo -invoke "$(FN)" -event "$(EVENT)"
 
-bench: ## benchmarks (API calls, memory, CPU at scale)
-	@echo "make bench: not implemented yet (issue 9: scale and speed)"; exit 1
+bench: tools ## benchmarks at scale (API calls ÷ minimum, µs per resource, heap, RSS, cold start): BENCH=<regexp> BENCHTIME=1x
+	@mkdir -p build
+	CI=true $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -timeout 60m -v ./shared/bench/ | tee build/bench.txt
 
 clean: ## remove build outputs (keeps .tools)
 	rm -rf build cdk.out

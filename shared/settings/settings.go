@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Settings is the one typed configuration every function starts from.
@@ -65,13 +66,15 @@ func (s Settings) DryRunOr(def bool) bool {
 var (
 	instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
 	amiRE          = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
-	nameRE         = regexp.MustCompile(`^[\w+=,.@/: -]{1,255}$`)
-	kmsKeyRE       = regexp.MustCompile(`^(arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/+=,.@-]+|alias/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
-	namespaceRE    = regexp.MustCompile(`^[\w.#:/ -]{1,255}$`)
-	tagKeyRE       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+	// Lengths are checked apart (see lengths): a bounded repetition such as
+	// {1,255} compiles into that many copies, which cost every cold start ms.
+	nameRE      = regexp.MustCompile(`^[\w+=,.@/: -]+$`)
+	kmsKeyRE    = regexp.MustCompile(`^(arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/+=,.@-]+|alias/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	namespaceRE = regexp.MustCompile(`^[\w.#:/ -]+$`)
+	tagKeyRE    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
 	// RegionRE accepts the shape of every AWS region name (us-east-1, us-gov-west-1, eu-isoe-west-1).
 	RegionRE  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$`)
-	busNameRE = regexp.MustCompile(`^([\w.\-/]{1,256}|arn:aws[\w-]*:events:[a-z0-9-]+:\d{12}:event-bus/[\w.\-/]+)$`)
+	busNameRE = regexp.MustCompile(`^([\w.\-/]+|arn:aws[\w-]*:events:[a-z0-9-]+:\d{12}:event-bus/[\w.\-/]+)$`)
 )
 
 // Load reads every variable through get and validates it. On error the
@@ -120,6 +123,20 @@ func Load(get func(string) string) (Settings, error) {
 		s.LogLevel = e.Enum("COMMANDER_LOG_LEVEL", "INFO", levels...)
 	}
 
+	for _, l := range []struct {
+		name, value, accepts string
+		max                  int
+	}{
+		{"COMMANDER_KEY_PAIR", s.KeyPair, "an EC2 key pair name of 1 to 255 characters", 255},
+		{"COMMANDER_INSTANCE_PROFILE", s.InstanceProfile, "an instance profile name or ARN of at most 255 characters", 255},
+		{"COMMANDER_METRICS_NAMESPACE", s.MetricsNamespace, "1 to 255 characters", 255},
+		{"COMMANDER_PROTECT_TAG", s.ProtectTag, "a tag key of 1 to 128 characters", 128},
+		{"COMMANDER_EVENT_BUS", s.EventBus, "an EventBridge bus name of at most 256 characters, or its ARN", 1600},
+	} {
+		if utf8.RuneCountInString(l.value) > l.max {
+			e.Fail(l.name, l.value, l.accepts)
+		}
+	}
 	if strings.HasPrefix(s.MetricsNamespace, "AWS/") {
 		e.Fail("COMMANDER_METRICS_NAMESPACE", s.MetricsNamespace, "a custom namespace; names starting with AWS/ are reserved for AWS services")
 	}

@@ -172,3 +172,22 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadRejectsLongValues(t *testing.T) {
+	cases := []struct{ variable, value, want string }{
+		{"COMMANDER_PROTECT_TAG", strings.Repeat("k", 129), "1 to 128 characters"},
+		{"COMMANDER_METRICS_NAMESPACE", strings.Repeat("n", 256), "1 to 255 characters"},
+		{"COMMANDER_KEY_PAIR", strings.Repeat("k", 256), "1 to 255 characters"},
+	}
+	for _, c := range cases {
+		t.Run(c.variable, func(t *testing.T) {
+			_, err := Load(env(map[string]string{"AWS_REGION": "eu-west-1", c.variable: c.value}))
+			if err == nil || !strings.Contains(err.Error(), c.variable) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want %s refused with %q", err, c.variable, c.want)
+			}
+		})
+	}
+	if _, err := Load(env(map[string]string{"AWS_REGION": "eu-west-1", "COMMANDER_PROTECT_TAG": strings.Repeat("k", 128)})); err != nil {
+		t.Errorf("a 128-character tag key is valid: %v", err)
+	}
+}
