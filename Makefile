@@ -19,16 +19,20 @@ CDK         := npx --prefix infra/_cli --no-install cdk --no-notices
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-# Tests find the pinned tools here (see shared/emulator).
+CFN_LINT_VERSION := 1.51.0
+
+# Tests find the pinned tools here (see shared/emulator), and cfn-lint on PATH.
 export MOTO_SERVER    := $(TOOLS)/bin/moto_server
 export AWS_LAMBDA_RIE := $(TOOLS)/bin/aws-lambda-rie
+CFN_LINT              := $(TOOLS)/bin/cfn-lint
+export PATH           := $(TOOLS)/bin:$(PATH)
 
 .PHONY: help tools build test lint synth diff deploy destroy demo invoke bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-tools: $(MOTO_SERVER) $(AWS_LAMBDA_RIE) ## install the pinned moto server and Lambda RIE into .tools/
+tools: $(MOTO_SERVER) $(AWS_LAMBDA_RIE) $(CFN_LINT) ## install the pinned moto server, Lambda RIE and cfn-lint into .tools/
 
 # moto: the machine's own python3 when it already has moto==$(MOTO_VERSION) with
 # its server extras, otherwise a virtual environment in .tools/venv.
@@ -44,6 +48,20 @@ $(MOTO_SERVER):
 	fi; \
 	printf '#!/bin/sh\nexec %s -m moto.server "$$@"\n' "$$py" > $@; chmod +x $@
 	@$@ --help >/dev/null
+
+# cfn-lint checks the synthesized template in the infra tests: the machine's
+# own when it has one, otherwise the pinned version in .tools/venv.
+$(CFN_LINT):
+	@mkdir -p $(TOOLS)/bin
+	@if found=$$(PATH=$$(echo "$$PATH" | sed 's#$(TOOLS)/bin:##') command -v cfn-lint); then \
+		ln -sf "$$found" $@; \
+	else \
+		echo "installing cfn-lint==$(CFN_LINT_VERSION) into $(VENV)"; \
+		python3 -m venv $(VENV); \
+		$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check "cfn-lint==$(CFN_LINT_VERSION)"; \
+		ln -sf $(VENV)/bin/cfn-lint $@; \
+	fi
+	@$@ --version
 
 $(AWS_LAMBDA_RIE):
 	@mkdir -p $(TOOLS)/bin
