@@ -125,10 +125,7 @@ func Seed(ctx context.Context, cfg aws.Config, now time.Time) (Estate, error) {
 
 	roles := awsclient.NewIAM(cfg)
 	managed := tags.Managed("demo-seed", now)
-	var roleTags []iamtypes.Tag
-	for k, v := range managed {
-		roleTags = append(roleTags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
+	roleTags := tags.List(managed, func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} })
 	if _, err := roles.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName:                 aws.String(e.UnusedRole),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
@@ -161,9 +158,5 @@ func amazonLinux(ctx context.Context, compute *ec2.Client) (string, error) {
 }
 
 func ec2Tags(kv map[string]string) []ec2types.Tag {
-	var out []ec2types.Tag
-	for k, v := range kv {
-		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-	return out
+	return tags.List(kv, func(k, v *string) ec2types.Tag { return ec2types.Tag{Key: k, Value: v} })
 }

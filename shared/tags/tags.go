@@ -2,6 +2,7 @@
 package tags
 
 import (
+	"sort"
 	"strings"
 	"time"
 )
@@ -48,3 +49,36 @@ func Managed(by string, now time.Time) map[string]string {
 // UserTag reports whether key may be copied onto something we create:
 // keys starting with aws: are AWS's and cannot be set by anyone else.
 func UserTag(key string) bool { return !strings.HasPrefix(strings.ToLower(key), "aws:") }
+
+// List turns m into a service's own tag type, sorted by key so that requests
+// (and dry-run plans) are stable. mk builds one tag, e.g.
+// func(k, v *string) ec2types.Tag { return ec2types.Tag{Key: k, Value: v} }.
+func List[T any](m map[string]string, mk func(k, v *string) T) []T {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]T, 0, len(m))
+	for _, k := range keys {
+		v := m[k]
+		out = append(out, mk(&k, &v))
+	}
+	return out
+}
+
+// Map turns a service's tags into a map, through the key/value getters.
+func Map[T any](list []T, k, v func(T) *string) map[string]string {
+	out := make(map[string]string, len(list))
+	for _, t := range list {
+		if kp := k(t); kp != nil {
+			vp := v(t)
+			if vp == nil {
+				out[*kp] = ""
+			} else {
+				out[*kp] = *vp
+			}
+		}
+	}
+	return out
+}

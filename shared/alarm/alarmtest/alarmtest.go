@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/aws-commander/commander/shared/tags"
 	"strings"
 	"testing"
 
@@ -56,11 +57,7 @@ func (f *Fixture) check(what string, err error) {
 }
 
 func ec2Tags(m map[string]string) []ec2types.Tag {
-	var out []ec2types.Tag
-	for k, v := range m {
-		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-	return out
+	return tags.List(m, func(k, v *string) ec2types.Tag { return ec2types.Tag{Key: k, Value: v} })
 }
 
 // Instance runs a t2.micro with tags and returns its id.
@@ -215,11 +212,7 @@ func (f *Fixture) FunctionTags(arn string) map[string]string {
 }
 
 func cwTags(m map[string]string) []cwtypes.Tag {
-	var out []cwtypes.Tag
-	for k, v := range m {
-		out = append(out, cwtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-	return out
+	return tags.List(m, func(k, v *string) cwtypes.Tag { return cwtypes.Tag{Key: k, Value: v} })
 }
 
 // MetricAlarm creates a metric alarm on one metric per dimension set (metric

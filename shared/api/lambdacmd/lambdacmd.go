@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -305,16 +304,7 @@ func (d Deps) rollbackRole(ctx context.Context, role string, attached bool, caus
 }
 
 func iamTags(m map[string]string) []iamtypes.Tag {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]iamtypes.Tag, 0, len(m))
-	for _, k := range keys {
-		out = append(out, iamtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
+	return tags.List(m, func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} })
 }
 
 func (d Deps) updateCode(ctx context.Context, c *api.Call) (any, error) {
@@ -598,14 +588,5 @@ func (d Deps) detach(ctx context.Context, name, arn, rule string, dry bool, pl *
 }
 
 func ebTags(m map[string]string) []ebtypes.Tag {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]ebtypes.Tag, 0, len(m))
-	for _, k := range keys {
-		out = append(out, ebtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
+	return tags.List(m, func(k, v *string) ebtypes.Tag { return ebtypes.Tag{Key: k, Value: v} })
 }

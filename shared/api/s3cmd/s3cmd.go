@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/aws-commander/commander/shared/tags"
 	"io"
 	"net/http"
 	"regexp"
@@ -539,16 +540,7 @@ func (d Deps) deleteObject(ctx context.Context, c *api.Call) (any, error) {
 }
 
 func s3Tags(m map[string]string) []types.Tag {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]types.Tag, 0, len(m))
-	for _, k := range keys {
-		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
+	return tags.List(m, func(k, v *string) types.Tag { return types.Tag{Key: k, Value: v} })
 }
 
 func firstOf(a, b string) string {
