@@ -231,6 +231,7 @@ type run struct {
 	marked  []markedResource
 	tripped []string
 	next    *Resume // where a follow-up resumes, when the run stopped early
+	finals  finalSnapshots
 }
 
 type markedResource struct {

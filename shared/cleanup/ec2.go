@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws-commander/commander/shared/awserr"
@@ -185,12 +186,23 @@ func guardInstances(ctx context.Context, r *run, c Clients, items []item) []item
 	return out
 }
 
-// instanceBatch is how many instances one Terminate/StopInstances call names.
-const instanceBatch = 100
+// terminateBatch is how many instances one TerminateInstances call names
+// (AWS documents "up to 1000 instance IDs"). StopInstances documents no
+// limit, and some EC2 instance-id lists stop at 100 (DescribeInstanceStatus),
+// so stopBatch stays at 100: an oversized batch rejected by AWS would fall
+// back to one call per instance (perID), far worse than a few more batches.
+const (
+	terminateBatch = 1000
+	stopBatch      = 100
+)
 
 func actInstances(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
 	api := c.EC2
-	for batch := range slices.Chunk(items, instanceBatch) {
+	size := terminateBatch
+	if p.Action == "stop" {
+		size = stopBatch
+	}
+	for batch := range slices.Chunk(items, size) {
 		errs := perID(ids(batch), func(list []string) error {
 			var err error
 			if p.Action == "stop" {
@@ -242,10 +254,21 @@ func listVolumes(ctx context.Context, c Clients, region string, pols []policy.Po
 
 func actVolumes(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
 	api := c.EC2
+	region := items[0].res.Region
+	if p.FinalSnapshot {
+		// One listing per region and run, before any volume is deleted: if it
+		// fails, no volume of this policy is deleted without its snapshot.
+		if err := r.finals.load(ctx, api, region); err != nil {
+			for _, it := range items {
+				r.add(failed(it, p.Action, err))
+			}
+			return
+		}
+	}
 	each(ctx, r, items, func(ctx context.Context, it item) {
 		reason := it.dec.Reason
 		if p.FinalSnapshot {
-			snap, err := finalSnapshot(ctx, r, api, it.res.ID)
+			snap, err := finalSnapshot(ctx, r, api, region, it.res.ID)
 			if awserr.Is(err, awserr.NotFound) {
 				r.add(decision(it, p.Action, report.Done, "volume no longer exists"))
 				return
@@ -265,21 +288,82 @@ func actVolumes(ctx context.Context, r *run, c Clients, p policy.Policy, items [
 	})
 }
 
-// finalSnapshot returns the snapshot of volume taken by an earlier attempt,
-// or starts one. EBS snapshots are point-in-time: the volume may be deleted
-// while the snapshot is still pending.
-func finalSnapshot(ctx context.Context, r *run, api EC2API, volume string) (string, error) {
-	out, err := api.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{
-		OwnerIds: []string{"self"},
-		Filters:  []types.Filter{filter("tag:"+FinalSnapshotOf, volume)},
-	})
-	if err != nil {
-		return "", fmt.Errorf("find final snapshot: %w", err)
+// finalSnapshots is the run's final snapshots by region and volume id. A
+// region's set is listed once per run (ceil(k/1000) calls for k final
+// snapshots instead of one DescribeSnapshots per volume), the first time a
+// volume policy with finalSnapshot acts there, and grows with every final
+// snapshot this run takes: a re-delivered or repeated attempt never takes a
+// second one.
+type finalSnapshots struct {
+	mu     sync.Mutex
+	region map[string]map[string]string // region -> volume -> snapshot
+}
+
+// load lists the region's final snapshots unless this run already has.
+// actVolumes runs one policy at a time, so loads do not race each other.
+func (f *finalSnapshots) load(ctx context.Context, api EC2API, region string) error {
+	f.mu.Lock()
+	_, done := f.region[region]
+	f.mu.Unlock()
+	if done {
+		return nil
 	}
-	for _, s := range out.Snapshots {
-		if s.State != types.SnapshotStateError {
-			return aws.ToString(s.SnapshotId), nil
+	set := map[string]string{}
+	p := ec2.NewDescribeSnapshotsPaginator(api, &ec2.DescribeSnapshotsInput{
+		OwnerIds: []string{"self"}, Filters: []types.Filter{filter("tag-key", FinalSnapshotOf)}, MaxResults: aws.Int32(1000),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("find final snapshots: %w", err)
 		}
+		for _, s := range page.Snapshots {
+			// A failed snapshot protects nothing: the volume gets a new one.
+			if s.State == types.SnapshotStateError {
+				continue
+			}
+			if vol := tagMap(s.Tags)[FinalSnapshotOf]; vol != "" {
+				set[vol] = aws.ToString(s.SnapshotId)
+			}
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.region == nil {
+		f.region = map[string]map[string]string{}
+	}
+	f.region[region] = set
+	return nil
+}
+
+func (f *finalSnapshots) get(region, volume string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, ok := f.region[region][volume]
+	return id, ok
+}
+
+func (f *finalSnapshots) put(region, volume, snapshot string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.region == nil {
+		f.region = map[string]map[string]string{}
+	}
+	if f.region[region] == nil {
+		f.region[region] = map[string]string{}
+	}
+	f.region[region][volume] = snapshot
+}
+
+// finalSnapshot returns the snapshot of volume taken by an earlier attempt
+// (from the run's set, loaded first), or starts one. EBS snapshots are
+// point-in-time: the volume may be deleted while the snapshot is still pending.
+func finalSnapshot(ctx context.Context, r *run, api EC2API, region, volume string) (string, error) {
+	if err := r.finals.load(ctx, api, region); err != nil {
+		return "", err
+	}
+	if id, ok := r.finals.get(region, volume); ok {
+		return id, nil
 	}
 	tg := tags.Managed(r.job.Function, r.now)
 	tg[FinalSnapshotOf] = volume
@@ -298,7 +382,9 @@ func finalSnapshot(ctx context.Context, r *run, api EC2API, volume string) (stri
 	if err != nil {
 		return "", fmt.Errorf("final snapshot: %w", err)
 	}
-	return aws.ToString(created.SnapshotId), nil
+	id := aws.ToString(created.SnapshotId)
+	r.finals.put(region, volume, id)
+	return id, nil
 }
 
 // --- snapshots ---

@@ -137,9 +137,10 @@ func failed(it item, action string, err error) report.Decision {
 	return d
 }
 
-// tagBatch is how many resources one CreateTags or DeleteTags call names
-// (EC2 accepts up to 1000; smaller batches keep a failure's blast radius small).
-const tagBatch = 500
+// tagBatch is how many resources one CreateTags or DeleteTags call names:
+// the most EC2 accepts ("Up to 1000 resource IDs"). A batch that fails is
+// retried one id at a time (perID), so one bad id does not fail the others.
+const tagBatch = 1000
 
 // mark tags new candidates with the action and due time, in batches of
 // resources that share both.
