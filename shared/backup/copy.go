@@ -35,15 +35,15 @@ type CopyAPI interface {
 // be completed to be copied, so a backup still pending now is copied by a
 // later run; the copy-of tag makes that idempotent.
 func (ru *run) copies(ctx context.Context, reg Region, managed map[string][]existing) error {
-	want := map[string][]existing{} // destination -> snapshots to copy
-	for _, list := range managed {
+	type source struct {
+		existing
+		vol string
+	}
+	want := map[string][]source{} // destination -> snapshots to copy
+	for vol, list := range managed {
 		newest := map[string]existing{} // policy -> newest completed
 		for _, s := range list {
-			p, ok := ru.Config.Policies[s.Policy]
-			if !ok || p.CopyRegion == "" || p.CopyRegion == reg.Name || !s.Completed {
-				continue
-			}
-			if ru.req.Policy != "" && s.Policy != ru.req.Policy {
+			if !s.Completed || !ru.copiesFrom(reg.Name, s.Policy) {
 				continue
 			}
 			if n, seen := newest[s.Policy]; !seen || s.Time.After(n.Time) {
@@ -52,7 +52,7 @@ func (ru *run) copies(ctx context.Context, reg Region, managed map[string][]exis
 		}
 		for _, s := range newest {
 			dst := ru.Config.Policies[s.Policy].CopyRegion
-			want[dst] = append(want[dst], s)
+			want[dst] = append(want[dst], source{s, vol})
 		}
 	}
 	dsts := make([]string, 0, len(want))
@@ -82,7 +82,7 @@ func (ru *run) copies(ctx context.Context, reg Region, managed map[string][]exis
 				continue
 			}
 			p := ru.Config.Policies[s.Policy]
-			why := fmt.Sprintf("policy %s copies its newest backup of %s to %s", p.Name, s.VolumeID, dst)
+			why := fmt.Sprintf("policy %s copies its newest backup of %s to %s", p.Name, s.vol, dst)
 			if ru.dry {
 				ru.add(reg.Name, TypeSnapshot, res, ActionCopy, report.Planned, why, nil)
 				continue
@@ -91,7 +91,7 @@ func (ru *run) copies(ctx context.Context, reg Region, managed map[string][]exis
 				SourceRegion: aws.String(reg.Name), SourceSnapshotId: aws.String(s.ID),
 				Description:       aws.String(fmt.Sprintf("AWS Commander copy of %s from %s (policy %s)", s.ID, reg.Name, p.Name)),
 				Encrypted:         aws.Bool(true),
-				TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: copyTags(s, reg.Name, ru.Settings.ProtectTag)}},
+				TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: copyTags(s.existing, s.vol, reg.Name, ru.Settings.ProtectTag)}},
 			}
 			if p.CopyKMSKey != "" {
 				in.KmsKeyId = aws.String(p.CopyKMSKey)
@@ -105,6 +105,13 @@ func (ru *run) copies(ctx context.Context, reg Region, managed map[string][]exis
 		}
 	}
 	return nil
+}
+
+// copiesFrom reports whether this run may copy a backup of policy out of
+// region (the snapshots whose tags a copy needs).
+func (ru *run) copiesFrom(region, policy string) bool {
+	p, ok := ru.Config.Policies[policy]
+	return ok && p.CopyRegion != "" && p.CopyRegion != region && (ru.req.Policy == "" || policy == ru.req.Policy)
 }
 
 // copied maps source snapshot ids to their copies in a destination.
@@ -129,7 +136,7 @@ func copied(ctx context.Context, api CopyAPI) (map[string]string, error) {
 
 // copyTags are the source backup's tags, under the copy's own policy; a
 // protected source does not make its copy protected.
-func copyTags(s existing, region, protectKey string) []types.Tag {
+func copyTags(s existing, vol, region, protectKey string) []types.Tag {
 	var out []types.Tag
 	keys := make([]string, 0, len(s.Tags))
 	for k := range s.Tags {
@@ -144,12 +151,12 @@ func copyTags(s existing, region, protectKey string) []types.Tag {
 		case k == tags.BackupPolicy && !strings.HasSuffix(v, retention.CopySuffix):
 			v += retention.CopySuffix
 		case k == SourceVolume:
-			v = s.VolumeID
+			v = vol
 		}
 		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}
 	if _, ok := s.Tags[SourceVolume]; !ok {
-		out = append(out, types.Tag{Key: aws.String(SourceVolume), Value: aws.String(s.VolumeID)})
+		out = append(out, types.Tag{Key: aws.String(SourceVolume), Value: aws.String(vol)})
 	}
 	return append(out, types.Tag{Key: aws.String(CopyOf), Value: aws.String(s.ID)}, types.Tag{Key: aws.String(SourceRegion), Value: aws.String(region)})
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -168,18 +169,36 @@ func mergeTags(base, over map[string]string) map[string]string {
 	return out
 }
 
-// existing is a snapshot this system made under a policy.
+// existing is a snapshot this system made under a policy: only what
+// planning and copying read, so that a region's 150 000 of them stay small.
 type existing struct {
-	ID, VolumeID, Policy, RunKey string
-	Time                         time.Time
-	Completed                    bool
-	Tags                         map[string]string
+	ID, Policy string
+	Time       time.Time
+	Completed  bool
+	Protected  bool // carries the protection tag
+	AWSBackup  bool // made by AWS Backup
+	ThisRun    bool // made by this run (its run key is runKey)
+	// Tags is kept only when a cross-region copy may copy the snapshot
+	// (its copy carries them); nil otherwise.
+	Tags map[string]string
 }
 
 // listManaged streams this account's snapshots made by this system under
-// a policy, grouped by source volume.
-func listManaged(ctx context.Context, api EC2API) (map[string][]existing, error) {
+// a policy, grouped by source volume. runKey is this run's run key tag;
+// keepTags says, by policy, whose tags to keep. Ids are cloned out of the
+// SDK's pages, and the strings many snapshots share (volume, policy) are
+// kept once.
+func listManaged(ctx context.Context, api EC2API, runKey, protectKey string, keepTags func(policy string) bool) (map[string][]existing, error) {
 	out := map[string][]existing{}
+	seen := map[string]string{}
+	intern := func(v string) string {
+		if c, ok := seen[v]; ok {
+			return c
+		}
+		v = strings.Clone(v)
+		seen[v] = v
+		return v
+	}
 	p := ec2.NewDescribeSnapshotsPaginator(api, &ec2.DescribeSnapshotsInput{
 		OwnerIds: []string{"self"},
 		Filters: []types.Filter{
@@ -194,20 +213,39 @@ func listManaged(ctx context.Context, api EC2API) (map[string][]existing, error)
 			return nil, fmt.Errorf("describe snapshots: %w", err)
 		}
 		for _, s := range page.Snapshots {
-			tm := tagMap(s.Tags)
-			vol := tm[SourceVolume]
+			// commander:created-at is the backup's time: the run's (possibly simulated) now.
+			e := existing{ID: strings.Clone(aws.ToString(s.SnapshotId)), Time: aws.ToTime(s.StartTime),
+				Completed: s.State == types.SnapshotStateCompleted}
+			vol, rk := "", ""
+			for _, t := range s.Tags {
+				k, v := aws.ToString(t.Key), aws.ToString(t.Value)
+				switch k {
+				case SourceVolume:
+					vol = v
+				case tags.BackupPolicy:
+					e.Policy = intern(v)
+				case tags.RunKey:
+					rk = v
+				case tags.CreatedAt:
+					if at, err := time.Parse(time.RFC3339, v); err == nil {
+						e.Time = at
+					}
+				case AWSBackupTag:
+					e.AWSBackup = v != ""
+				}
+				if k == protectKey {
+					e.Protected = guard.Protected(map[string]string{k: v}, k) // the guard's rule, on the one tag it reads
+				}
+			}
 			if vol == "" {
 				vol = aws.ToString(s.VolumeId)
 			}
-			// commander:created-at is the backup's time: the run's (possibly simulated) now.
-			when := aws.ToTime(s.StartTime)
-			if t, err := time.Parse(time.RFC3339, tm[tags.CreatedAt]); err == nil {
-				when = t
+			e.ThisRun = rk == runKey
+			if keepTags(e.Policy) {
+				e.Tags = tagMap(s.Tags)
 			}
-			out[vol] = append(out[vol], existing{
-				ID: aws.ToString(s.SnapshotId), VolumeID: vol, Policy: tm[tags.BackupPolicy], RunKey: tm[tags.RunKey],
-				Time: when, Completed: s.State == types.SnapshotStateCompleted, Tags: tm,
-			})
+			vol = intern(vol)
+			out[vol] = append(out[vol], e)
 		}
 	}
 	return out, nil

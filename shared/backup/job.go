@@ -214,13 +214,16 @@ func (ru *run) ec2Region(ctx context.Context, reg Region) ([]deletion, int, erro
 			return nil, 0, err
 		}
 	}
-	managed, err := listManaged(ctx, reg.EC2)
+	managed, err := listManaged(ctx, reg.EC2, tagValue(ru.key), ru.Settings.ProtectTag, func(policy string) bool { return ru.copiesFrom(reg.Name, policy) })
 	if err != nil {
 		return nil, 0, err
 	}
 	hold := ru.backups(ctx, reg, sel, managed)
 	if err := ru.copies(ctx, reg, managed); err != nil {
 		ru.rep.Partial(fmt.Sprintf("cross-region copies from %s: %s", reg.Name, awserr.Explain(err)))
+	}
+	for _, t := range sel.Targets {
+		t.Tags = nil // they were for the new snapshots; retention reads only which volumes are selected
 	}
 	if len(managed) == 0 {
 		return nil, 0, nil
@@ -256,10 +259,10 @@ func (ru *run) ec2Region(ctx context.Context, reg Region) ([]deletion, int, erro
 		for _, s := range managed[vol] {
 			v.Snapshots = append(v.Snapshots, retention.Snapshot{
 				ID: s.ID, Policy: s.Policy, Time: s.Time, Completed: s.Completed,
-				Protected: guard.Protected(s.Tags, ru.Settings.ProtectTag),
-				AWSBackup: s.Tags[AWSBackupTag] != "", InAMI: used[s.ID],
+				Protected: s.Protected, AWSBackup: s.AWSBackup, InAMI: used[s.ID],
 			})
 		}
+		delete(managed, vol) // planned: what it held can go before the next volume's plan
 		for _, vd := range retention.Plan(v, ru.Config.Policies, ru.now) {
 			if ru.req.Policy != "" && strings.TrimSuffix(vd.Snapshot.Policy, retention.CopySuffix) != ru.req.Policy {
 				continue
@@ -279,7 +282,6 @@ func (ru *run) ec2Region(ctx context.Context, reg Region) ([]deletion, int, erro
 type unit struct {
 	instance string
 	targets  []*target
-	why      map[string]string
 }
 
 // backups creates the snapshots that are due and records each in managed.
@@ -312,7 +314,7 @@ func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed m
 		var newest time.Time
 		done := ""
 		for _, s := range managed[id] {
-			if s.RunKey == tagValue(ru.key) {
+			if s.ThisRun {
 				done = s.ID
 			}
 			if s.Policy == p.Name && s.Time.After(newest) {
@@ -350,17 +352,16 @@ func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed m
 		if !all {
 			continue
 		}
-		u := unit{instance: in.ID, why: map[string]string{}}
+		u := unit{instance: in.ID}
 		for _, v := range in.Volumes {
 			u.targets = append(u.targets, sel.Targets[v])
-			u.why[v] = due[v]
 			grouped[v] = true
 		}
 		units = append(units, u)
 	}
 	for _, id := range ids {
 		if due[id] != "" && !grouped[id] {
-			units = append(units, unit{targets: []*target{sel.Targets[id]}, why: map[string]string{id: due[id]}})
+			units = append(units, unit{targets: []*target{sel.Targets[id]}})
 		}
 	}
 
@@ -369,7 +370,7 @@ func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed m
 	g.SetLimit(ru.Settings.Concurrency)
 	for _, u := range units {
 		g.Go(func() error {
-			made, err := ru.create(ctx, reg.EC2, u)
+			made, err := ru.create(ctx, reg, u)
 			mu.Lock()
 			defer mu.Unlock()
 			for _, t := range u.targets {
@@ -377,17 +378,17 @@ func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed m
 				switch {
 				case ok:
 					managed[t.VolumeID] = append(managed[t.VolumeID], s)
-					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Done, u.why[t.VolumeID]+": "+s.ID, nil)
+					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Done, due[t.VolumeID]+": "+s.ID, nil)
 				case awserr.Is(err, awserr.Canceled):
 					hold[t.VolumeID] = "this run stopped before backing it up"
-					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Skipped, u.why[t.VolumeID]+"; not done: the run ran out of time", nil)
+					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Skipped, due[t.VolumeID]+"; not done: the run ran out of time", nil)
 				default:
 					e := err
 					if e == nil {
 						e = fmt.Errorf("CreateSnapshots returned no snapshot of %s", t.VolumeID)
 					}
 					hold[t.VolumeID] = "this run's backup of it failed"
-					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Failed, u.why[t.VolumeID], e)
+					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Failed, due[t.VolumeID], e)
 				}
 			}
 			return nil
@@ -398,14 +399,21 @@ func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed m
 }
 
 // create makes the snapshots of one unit, tagged, and returns them by volume.
-func (ru *run) create(ctx context.Context, api EC2API, u unit) (map[string]existing, error) {
+func (ru *run) create(ctx context.Context, reg Region, u unit) (map[string]existing, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	api := reg.EC2
 	made := map[string]existing{}
 	record := func(vol, id string, state types.SnapshotState, tl []types.Tag) {
-		made[vol] = existing{ID: id, VolumeID: vol, Policy: u.targets[0].Policy, RunKey: tagValue(ru.key), Time: ru.now,
-			Completed: state == types.SnapshotStateCompleted, Tags: tagMap(tl)}
+		tm := tagMap(tl)
+		e := existing{ID: id, Policy: u.targets[0].Policy, Time: ru.now, ThisRun: true,
+			Completed: state == types.SnapshotStateCompleted,
+			Protected: guard.Protected(tm, ru.Settings.ProtectTag), AWSBackup: tm[AWSBackupTag] != ""}
+		if ru.copiesFrom(reg.Name, e.Policy) {
+			e.Tags = tm
+		}
+		made[vol] = e
 	}
 	if u.instance == "" {
 		t := u.targets[0]
