@@ -38,7 +38,7 @@ type handler func(ctx context.Context, raw json.RawMessage) (*report.Report, err
 // deps builds what boot.Start builds in the function's main, with two
 // measuring additions on the AWS configuration: the probe middleware and
 // the race-safe HTTP client the inventory server needs (docs/inventory-server.md).
-func deps(b *testing.B, fn string, probe *bench.Probe) boot.Deps {
+func deps(b testing.TB, fn string, probe *bench.Probe) boot.Deps {
 	s, err := settings.Load(os.Getenv)
 	if err != nil {
 		b.Fatal(err)
@@ -55,7 +55,7 @@ func deps(b *testing.B, fn string, probe *bench.Probe) boot.Deps {
 
 // cleanupJob is functions/cleanup/main.go's job, with the audit events
 // counted in process and the EMF lines discarded.
-func cleanupJob(b *testing.B, probe *bench.Probe, sink *bench.AuditSink) handler {
+func cleanupJob(b testing.TB, probe *bench.Probe, sink *bench.AuditSink) handler {
 	d := deps(b, "cleanup", probe)
 	pols, err := cleanup.LoadPolicies(os.Getenv)
 	if err != nil {
@@ -79,7 +79,7 @@ func cleanupJob(b *testing.B, probe *bench.Probe, sink *bench.AuditSink) handler
 
 // backupJob is functions/backup/main.go's job, with the audit events
 // counted in process and the EMF lines discarded.
-func backupJob(b *testing.B, probe *bench.Probe, sink *bench.AuditSink) handler {
+func backupJob(b testing.TB, probe *bench.Probe, sink *bench.AuditSink) handler {
 	d := deps(b, backup.Function, probe)
 	c, err := backup.LoadConfig(os.Getenv, d.Settings)
 	if err != nil {
@@ -98,7 +98,7 @@ type scenario struct {
 	event   string
 	// prepare, when set, is an event run (untimed, unmeasured) before each run.
 	prepare string
-	job     func(*testing.B, *bench.Probe, *bench.AuditSink) handler
+	job     func(testing.TB, *bench.Probe, *bench.AuditSink) handler
 }
 
 func cleanupEvent(dryRun bool) string { return cleanupEventAt(dryRun, bench.Now) }

@@ -34,7 +34,7 @@ func BenchmarkMoto(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		env  map[string]string
-		job  func(*testing.B, *bench.Probe, *bench.AuditSink) handler
+		job  func(testing.TB, *bench.Probe, *bench.AuditSink) handler
 		ev   func(now time.Time) string
 	}{
 		{"CleanupDryRun", map[string]string{"COMMANDER_DRY_RUN": "true"}, cleanupJob, func(now time.Time) string {
