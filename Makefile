@@ -75,7 +75,7 @@ build: ## build every function to build/<fn>/bootstrap (linux/arm64)
 	done
 
 test: tools lint ## run every test (CI=true: an unreachable emulator fails the run)
-	$(GO) test -timeout 30m ./...
+	$(GO) test -count=1 -timeout 30m ./...  # -count=1: some tests build and run binaries the test cache cannot see
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./shared/trigger
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAlarmEvent$$' -fuzztime $(FUZZTIME) ./shared/alarm/alarmevent
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $(FUZZTIME) ./shared/api

@@ -13,12 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/backup"
 	"github.com/aws-commander/commander/shared/bench"
 	"github.com/aws-commander/commander/shared/boot"
 	"github.com/aws-commander/commander/shared/cleanup"
-	"github.com/aws-commander/commander/shared/clock"
 	"github.com/aws-commander/commander/shared/emulator/inventory"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/settings"
@@ -61,19 +59,8 @@ func cleanupJob(b testing.TB, probe *bench.Probe, sink *bench.AuditSink) handler
 	if err != nil {
 		b.Fatal(err)
 	}
-	clients := map[string]cleanup.Clients{}
-	for _, region := range d.Settings.Regions {
-		cfg := awsclient.InRegion(d.AWS, region)
-		clients[region] = cleanup.Clients{
-			EC2: awsclient.NewEC2(cfg), CloudWatch: awsclient.NewCloudWatch(cfg), IAM: awsclient.NewIAM(cfg),
-			S3: awsclient.NewS3(cfg), Lambda: awsclient.NewLambda(cfg),
-		}
-	}
-	job := &cleanup.Job{
-		Function: d.Function, Settings: d.Settings, Policies: pols, Log: d.Log,
-		Clients: func(region string) cleanup.Clients { return clients[region] },
-		Audit:   sink, Clock: clock.Real{}, Metrics: io.Discard,
-	}
+	job := cleanup.New(d, pols, io.Discard)
+	job.Audit, job.FollowUp = sink, nil
 	return job.Handle
 }
 

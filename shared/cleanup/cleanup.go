@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/audit"
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/boot"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/clock"
 	"github.com/aws-commander/commander/shared/metrics"
@@ -66,6 +68,30 @@ type Job struct {
 	Metrics  io.Writer // EMF lines (the function's stdout)
 	// FollowUp, when set, continues a run that stops before its deadline.
 	FollowUp FollowUp
+}
+
+// New builds the job the cleanup function runs: the clients of every
+// configured region from the function's own AWS configuration, audit events
+// on EventBridge, EMF lines to metrics, and a follow-up invocation of the
+// function itself when it runs in Lambda (AWS_LAMBDA_FUNCTION_NAME).
+func New(d boot.Deps, pols policy.Document, metrics io.Writer) *Job {
+	clients := map[string]Clients{}
+	for _, region := range d.Settings.Regions {
+		cfg := awsclient.InRegion(d.AWS, region)
+		clients[region] = Clients{
+			EC2: awsclient.NewEC2(cfg), CloudWatch: awsclient.NewCloudWatch(cfg), IAM: awsclient.NewIAM(cfg),
+			S3: awsclient.NewS3(cfg), Lambda: awsclient.NewLambda(cfg),
+		}
+	}
+	job := &Job{
+		Function: d.Function, Settings: d.Settings, Policies: pols, Log: d.Log,
+		Clients: func(region string) Clients { return clients[region] },
+		Audit:   awsclient.NewEventBridge(d.AWS), Clock: clock.Real{}, Metrics: metrics,
+	}
+	if name := os.Getenv("AWS_LAMBDA_FUNCTION_NAME"); name != "" {
+		job.FollowUp = InvokeSelf(awsclient.NewLambda(d.AWS), name)
+	}
+	return job
 }
 
 // Request is what a direct invocation (or a schedule's detail) may ask.
