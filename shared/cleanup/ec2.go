@@ -480,17 +480,10 @@ func backup(tg map[string]string, description string) bool {
 	return strings.Contains(description, "AWS Backup")
 }
 
-func actSnapshots(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
-	api := c.EC2
-	each(ctx, r, items, func(ctx context.Context, it item) {
-		_, err := api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(it.res.ID)})
-		if err := ignoreGone(err); err != nil {
-			r.add(failed(it, p.Action, fmt.Errorf("delete snapshot: %w", err)))
-			return
-		}
-		r.add(decision(it, p.Action, report.Done, it.dec.Reason))
-	})
-}
+var actSnapshots = deleteEach("delete snapshot", func(ctx context.Context, c Clients, it item) error {
+	_, err := c.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(it.res.ID)})
+	return err
+})
 
 // --- Elastic IPs ---
 
@@ -515,17 +508,10 @@ func listAddresses(ctx context.Context, c Clients, region string, _ []policy.Pol
 	return nil
 }
 
-func actAddresses(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
-	api := c.EC2
-	each(ctx, r, items, func(ctx context.Context, it item) {
-		_, err := api.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(it.res.ID)})
-		if err := ignoreGone(err); err != nil {
-			r.add(failed(it, p.Action, fmt.Errorf("release address: %w", err)))
-			return
-		}
-		r.add(decision(it, p.Action, report.Done, it.dec.Reason))
-	})
-}
+var actAddresses = deleteEach("release address", func(ctx context.Context, c Clients, it item) error {
+	_, err := c.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(it.res.ID)})
+	return err
+})
 
 // --- tags ---
 
@@ -551,6 +537,20 @@ func ec2Untag(ctx context.Context, _ *run, c Clients, items []item, keys ...stri
 		_, err := api.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: ids, Tags: tl})
 		return err
 	})
+}
+
+// deleteEach is the act step of a type deleted by one call per resource,
+// at the configured concurrency: gone already counts as done.
+func deleteEach(what string, del func(ctx context.Context, c Clients, it item) error) func(context.Context, *run, Clients, policy.Policy, []item) {
+	return func(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
+		each(ctx, r, items, func(ctx context.Context, it item) {
+			if err := ignoreGone(del(ctx, c, it)); err != nil {
+				r.add(failed(it, p.Action, fmt.Errorf("%s: %w", what, err)))
+				return
+			}
+			r.add(decision(it, p.Action, report.Done, it.dec.Reason))
+		})
+	}
 }
 
 // each runs fn on items with the configured concurrency; fn reports.

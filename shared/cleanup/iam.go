@@ -228,16 +228,10 @@ func listInstanceProfiles(ctx context.Context, c Clients, _ string, _ []policy.P
 	return nil
 }
 
-func actInstanceProfiles(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
-	each(ctx, r, items, func(ctx context.Context, it item) {
-		_, err := c.IAM.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String(it.res.ID)})
-		if err := ignoreGone(err); err != nil {
-			r.add(failed(it, p.Action, fmt.Errorf("delete instance profile: %w", err)))
-			return
-		}
-		r.add(decision(it, p.Action, report.Done, it.dec.Reason))
-	})
-}
+var actInstanceProfiles = deleteEach("delete instance profile", func(ctx context.Context, c Clients, it item) error {
+	_, err := c.IAM.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String(it.res.ID)})
+	return err
+})
 
 func profileTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
 	var tl []iamtypes.Tag

@@ -8,7 +8,6 @@ import (
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
-	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -84,16 +83,10 @@ func listFunctions(ctx context.Context, c Clients, region string, _ []policy.Pol
 }
 
 // actFunctions deletes each function with all its versions and aliases.
-func actFunctions(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
-	each(ctx, r, items, func(ctx context.Context, it item) {
-		_, err := c.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(it.res.ID)})
-		if err := ignoreGone(err); err != nil {
-			r.add(failed(it, p.Action, fmt.Errorf("delete function: %w", err)))
-			return
-		}
-		r.add(decision(it, p.Action, report.Done, it.dec.Reason))
-	})
-}
+var actFunctions = deleteEach("delete function", func(ctx context.Context, c Clients, it item) error {
+	_, err := c.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(it.res.ID)})
+	return err
+})
 
 func functionTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
 	return perResource(ctx, r, items, func(ctx context.Context, it item) error {

@@ -7,7 +7,6 @@ import (
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
-	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -97,16 +96,10 @@ func listBuckets(ctx context.Context, c Clients, region string, _ []policy.Polic
 
 // actBuckets deletes buckets. DeleteBucket never deletes objects: a bucket
 // that is not empty (any more) fails with BucketNotEmpty and stays.
-func actBuckets(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
-	each(ctx, r, items, func(ctx context.Context, it item) {
-		_, err := c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(it.res.ID)})
-		if err := ignoreGone(err); err != nil {
-			r.add(failed(it, p.Action, fmt.Errorf("delete bucket: %w", err)))
-			return
-		}
-		r.add(decision(it, p.Action, report.Done, it.dec.Reason))
-	})
-}
+var actBuckets = deleteEach("delete bucket", func(ctx context.Context, c Clients, it item) error {
+	_, err := c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(it.res.ID)})
+	return err
+})
 
 // S3 replaces a bucket's whole tag set: read, change, write.
 func bucketRetag(ctx context.Context, r *run, c Clients, items []item, change func(map[string]string)) map[string]error {
