@@ -63,11 +63,7 @@ type selection struct {
 }
 
 func tagMap(list []types.Tag) map[string]string {
-	m := make(map[string]string, len(list))
-	for _, t := range list {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return tags.Map(list, func(t types.Tag) *string { return t.Key }, func(t types.Tag) *string { return t.Value })
 }
 
 // backupTagFilter selects resources tagged with a backup policy, or with

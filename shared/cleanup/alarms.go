@@ -3,6 +3,7 @@ package cleanup
 import (
 	"context"
 	"fmt"
+	"github.com/aws-commander/commander/shared/tags"
 	"slices"
 	"sync"
 
@@ -136,10 +137,7 @@ func actAlarms(ctx context.Context, r *run, c Clients, p policy.Policy, items []
 
 // CloudWatch tags one ARN per call: bounded concurrency.
 func alarmTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
-	var tl []cwtypes.Tag
-	for _, k := range sortedStrings(set) {
-		tl = append(tl, cwtypes.Tag{Key: aws.String(k), Value: aws.String(set[k])})
-	}
+	tl := tags.List(set, func(k, v *string) cwtypes.Tag { return cwtypes.Tag{Key: k, Value: v} })
 	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
 		_, err := c.CloudWatch.TagResource(ctx, &cloudwatch.TagResourceInput{ResourceARN: aws.String(it.res.ARN), Tags: tl})
 		return ignoreGone(err)

@@ -46,11 +46,7 @@ type EC2API interface {
 const FinalSnapshotOf = "commander:final-snapshot-of"
 
 func tagMap(list []types.Tag) map[string]string {
-	m := make(map[string]string, len(list))
-	for _, t := range list {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return tags.Map(list, func(t types.Tag) *string { return t.Key }, func(t types.Tag) *string { return t.Value })
 }
 
 func ignoreGone(err error) error { return awserr.IgnoreNotFound(err) }
@@ -517,10 +513,7 @@ var actAddresses = deleteEach("release address", func(ctx context.Context, c Cli
 
 func ec2Tag(ctx context.Context, _ *run, c Clients, items []item, set map[string]string) map[string]error {
 	api, list := c.EC2, ids(items)
-	var tl []types.Tag
-	for _, k := range sortedStrings(set) {
-		tl = append(tl, types.Tag{Key: aws.String(k), Value: aws.String(set[k])})
-	}
+	tl := tags.List(set, func(k, v *string) types.Tag { return types.Tag{Key: k, Value: v} })
 	return perID(list, func(ids []string) error {
 		_, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: tl})
 		return err

@@ -40,11 +40,7 @@ type IAMAPI interface {
 const GlobalRegion = "global"
 
 func iamTags(list []iamtypes.Tag) map[string]string {
-	m := make(map[string]string, len(list))
-	for _, t := range list {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return m
+	return tags.Map(list, func(t iamtypes.Tag) *string { return t.Key }, func(t iamtypes.Tag) *string { return t.Value })
 }
 
 // listRoles yields only the roles this system created (managed-by tag):
@@ -165,10 +161,7 @@ func deleteRole(ctx context.Context, api IAMAPI, name string) error {
 }
 
 func roleTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
-	var tl []iamtypes.Tag
-	for _, k := range sortedStrings(set) {
-		tl = append(tl, iamtypes.Tag{Key: aws.String(k), Value: aws.String(set[k])})
-	}
+	tl := tags.List(set, func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} })
 	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
 		_, err := c.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(it.res.ID), Tags: tl})
 		return ignoreGone(err)
@@ -234,10 +227,7 @@ var actInstanceProfiles = deleteEach("delete instance profile", func(ctx context
 })
 
 func profileTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
-	var tl []iamtypes.Tag
-	for _, k := range sortedStrings(set) {
-		tl = append(tl, iamtypes.Tag{Key: aws.String(k), Value: aws.String(set[k])})
-	}
+	tl := tags.List(set, func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} })
 	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
 		_, err := c.IAM.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: aws.String(it.res.ID), Tags: tl})
 		return ignoreGone(err)
