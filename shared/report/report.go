@@ -59,10 +59,23 @@ type Report struct {
 	APICallsTotal  int64            `json:"apiCallsTotal"`
 	Retries        int64            `json:"retries"`
 	Errors         []string         `json:"errors,omitempty"`
-	Next           any              `json:"next,omitempty"` // cursor handed to a follow-up run
-	Sections       []*Report        `json:"regions,omitempty"`
-	Region         string           `json:"region,omitempty"`
+	Next           any              `json:"next,omitempty"`    // cursor handed to a follow-up run
+	Region         string           `json:"region,omitempty"`  // the one region of a run that reacts to one event
+	Sections       []*Section       `json:"regions,omitempty"` // one per region, when a run covers several
 	maxResources   int
+}
+
+// Section is one region's share of a run that covers several: its own
+// status and reason, its counts and errors, and how long it took. Decisions
+// stay in the run's one list (each names its region), so a report is no
+// bigger for being split.
+type Section struct {
+	Region     string         `json:"region"`
+	Status     string         `json:"status"`
+	Reason     string         `json:"reason,omitempty"`
+	Counts     map[string]int `json:"counts"`
+	Errors     []string       `json:"errors,omitempty"`
+	DurationMs int64          `json:"durationMs"`
 }
 
 // New starts a report. maxResources bounds the per-resource list (counts
@@ -75,15 +88,83 @@ func New(function, trigger string, dryRun bool, started time.Time, maxResources 
 	}
 }
 
+// Regions gives the report one section per region, in this order. Decisions
+// and regional outcomes recorded afterwards also count in their section.
+func (r *Report) Regions(names ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, n := range names {
+		if r.section(n) == nil {
+			r.Sections = append(r.Sections, &Section{Region: n, Status: StatusOK, Counts: map[string]int{}})
+		}
+	}
+}
+
+func (r *Report) section(region string) *Section {
+	for _, s := range r.Sections {
+		if s.Region == region {
+			return s
+		}
+	}
+	return nil
+}
+
+// PartialIn marks region's section and the run partial, with the reason.
+func (r *Report) PartialIn(region, reason string) {
+	r.Partial(region + ": " + reason)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.section(region); s != nil {
+		if s.Status != StatusFailed {
+			s.Status = StatusPartial
+		}
+		s.Reason = joinReason(s.Reason, reason)
+	}
+}
+
+// FailIn marks region's section failed and the run partial: the other
+// regions may still have done their work. A job whose every region failed
+// calls Fail as well.
+func (r *Report) FailIn(region string, err error) {
+	r.Partial(region + ": " + err.Error())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Errors = append(r.Errors, region+": "+err.Error())
+	if s := r.section(region); s != nil {
+		s.Status = StatusFailed
+		s.Errors = append(s.Errors, err.Error())
+		s.Reason = joinReason(s.Reason, err.Error())
+	}
+}
+
+// Took records how long region's share of the run took.
+func (r *Report) Took(region string, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.section(region); s != nil {
+		s.DurationMs = d.Milliseconds()
+	}
+}
+
 // Add records one decision.
 func (r *Report) Add(d Decision) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Counts[d.Action+"."+d.Outcome]++
+	sec := r.section(d.Region)
+	if sec != nil {
+		sec.Counts[d.Action+"."+d.Outcome]++
+	}
 	if d.Outcome == Failed {
 		r.Errors = append(r.Errors, d.Resource+": "+d.Error)
 		if r.Status == StatusOK {
 			r.Status = StatusPartial
+		}
+		if sec != nil {
+			sec.Errors = append(sec.Errors, d.Resource+": "+d.Error)
+			if sec.Status == StatusOK {
+				sec.Status = StatusPartial
+			}
 		}
 	}
 	if len(r.Resources) < r.maxResources {

@@ -41,6 +41,7 @@ type Settings struct {
 	EventBus             string   // COMMANDER_EVENT_BUS, where audit events go
 	MaxAttempts          int      // COMMANDER_MAX_ATTEMPTS, per AWS call, adaptive retry
 	Concurrency          int      // COMMANDER_CONCURRENCY, parallel mutations per job
+	RegionConcurrency    int      // COMMANDER_REGION_CONCURRENCY, regions a job works on at once
 	BreakerMaxCount      int      // COMMANDER_BREAKER_MAX_COUNT, destructive actions per run
 	BreakerMaxPercent    float64  // COMMANDER_BREAKER_MAX_PERCENT, of the candidates
 	BreakerMinCount      int      // COMMANDER_BREAKER_MIN_COUNT: the percentage applies above this many actions
@@ -104,6 +105,7 @@ func Load(get func(string) string) (Settings, error) {
 		EventBus:              e.Match("COMMANDER_EVENT_BUS", "default", busNameRE, "an EventBridge bus name or ARN"),
 		MaxAttempts:           e.Int("COMMANDER_MAX_ATTEMPTS", 5, 1, 20),
 		Concurrency:           e.Int("COMMANDER_CONCURRENCY", 8, 1, 64),
+		RegionConcurrency:     e.Int("COMMANDER_REGION_CONCURRENCY", 4, 1, 32),
 		BreakerMaxCount:       e.Int("COMMANDER_BREAKER_MAX_COUNT", 25, 0, 100000),
 		BreakerMaxPercent:     e.Float("COMMANDER_BREAKER_MAX_PERCENT", 20, 0, 100),
 		BreakerMinCount:       e.Int("COMMANDER_BREAKER_MIN_COUNT", 5, 0, 100000),

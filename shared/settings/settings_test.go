@@ -32,6 +32,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"namespace", s.MetricsNamespace, "Commander"},
 		{"protect tag", s.ProtectTag, "commander:protect"},
 		{"regions", strings.Join(s.Regions, ","), "eu-west-1"},
+		{"region concurrency", s.RegionConcurrency, 4},
 		{"simulated time", s.AllowSimulatedTime, false},
 		{"log level", s.LogLevel, "INFO"},
 		{"cleanup grace", s.CleanupGrace, 7 * 24 * time.Hour},
@@ -79,6 +80,7 @@ func TestLoadRejects(t *testing.T) {
 		name, variable, value, wantAccepts string
 	}{
 		{"negative size", "COMMANDER_ROOT_VOLUME_SIZE_GB", "-1", "from 1 to 16384"},
+		{"region concurrency over the maximum", "COMMANDER_REGION_CONCURRENCY", "33", "from 1 to 32"},
 		{"zero size", "COMMANDER_ROOT_VOLUME_SIZE_GB", "0", "from 1 to 16384"},
 		{"size not a number", "COMMANDER_ROOT_VOLUME_SIZE_GB", "8GB", "whole number"},
 		{"unknown volume type", "COMMANDER_ROOT_VOLUME_TYPE", "io2", "gp3, gp2"},
