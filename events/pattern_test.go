@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/events"
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/eventbridgeclient"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -37,7 +37,7 @@ type envelope struct {
 func TestAlarmPatternMatchesAlarmSamplesOnly(t *testing.T) {
 	cfg := emulatortest.Config(t)
 	ctx := context.Background()
-	eb, q := awsclient.NewEventBridge(cfg), sqs.NewFromConfig(cfg)
+	eb, q := eventbridgeclient.New(cfg), sqs.NewFromConfig(cfg)
 	pattern, err := events.AlarmStateChange.JSON()
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,9 @@ import (
 
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -72,11 +75,11 @@ func TestBootstrapAnswersSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	buckets, err := awsclient.NewS3(cfg).ListBuckets(ctx, &s3.ListBucketsInput{})
+	buckets, err := s3client.New(cfg).ListBuckets(ctx, &s3.ListBucketsInput{})
 	if err != nil || len(buckets.Buckets) != 0 {
 		t.Errorf("buckets left: %v %d", err, len(buckets.Buckets))
 	}
-	out, err := awsclient.NewEC2(cfg).DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+	out, err := ec2client.New(cfg).DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
 	if err != nil || len(out.Reservations) != 1 {
 		t.Fatalf("instances: %v %d reservations", err, len(out.Reservations))
 	}
@@ -94,7 +97,7 @@ func TestBootstrapAnswersSamples(t *testing.T) {
 	if inst.IamInstanceProfile == nil || !strings.HasSuffix(aws.ToString(inst.IamInstanceProfile.Arn), "/commander-demo-ec2") {
 		t.Errorf("instance profile = %+v", inst.IamInstanceProfile)
 	}
-	roles, err := awsclient.NewIAM(cfg).ListRoles(ctx, &iam.ListRolesInput{})
+	roles, err := iamclient.New(cfg).ListRoles(ctx, &iam.ListRolesInput{})
 	if err != nil || len(roles.Roles) != 0 {
 		t.Errorf("roles left: %v %d", err, len(roles.Roles))
 	}

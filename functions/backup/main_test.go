@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/events"
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
@@ -30,7 +30,7 @@ type answer struct {
 func TestBootstrapHandlesSamples(t *testing.T) {
 	ctx := context.Background()
 	cfg := emulatortest.Config(t)
-	api := awsclient.NewEC2(cfg)
+	api := ec2client.New(cfg)
 	vol, err := api.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(8),
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVolume, Tags: []types.Tag{{Key: aws.String(tags.Backup), Value: aws.String("daily")}}}}})
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws-commander/commander/events"
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
@@ -107,7 +107,7 @@ func invoke(t *testing.T, fn interface {
 func TestBootstrapAnswersSamples(t *testing.T) {
 	emulatortest.Moto(t)
 	cfg := emulatortest.Config(t)
-	a := account{t: t, ec2: awsclient.NewEC2(cfg)}
+	a := account{t: t, ec2: ec2client.New(cfg)}
 	old, restarted := a.instance(), a.instance()
 	_, err := a.ec2.CreateVolume(context.Background(), &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(1)})
 	a.must(err)
@@ -180,7 +180,7 @@ func TestBootstrapAnswersSamples(t *testing.T) {
 // did not opt in is a dry run.
 func TestBootstrapDefaultsToDryRun(t *testing.T) {
 	emulatortest.Moto(t)
-	a := account{t: t, ec2: awsclient.NewEC2(emulatortest.Config(t))}
+	a := account{t: t, ec2: ec2client.New(emulatortest.Config(t))}
 	id := a.instance()
 	fn := emulatortest.Function(t, "cleanup", map[string]string{"COMMANDER_ALLOW_SIMULATED_TIME": "true"})
 	r := invoke(t, fn, []byte(`{"now":"2035-01-01T00:00:00Z"}`))

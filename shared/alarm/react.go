@@ -14,6 +14,10 @@ import (
 	"github.com/aws-commander/commander/shared/alarm/alarmevent"
 	"github.com/aws-commander/commander/shared/audit"
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/eventbridgeclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/clock"
 	"github.com/aws-commander/commander/shared/metrics"
@@ -74,8 +78,8 @@ func RegionClients(cfg aws.Config) func(region string) Clients {
 			c = awsclient.InRegion(cfg, region)
 		}
 		return Clients{
-			EC2: awsclient.NewEC2(c), Lambda: awsclient.NewLambda(c),
-			CloudWatch: awsclient.NewCloudWatch(c), Events: awsclient.NewEventBridge(c),
+			EC2: ec2client.New(c), Lambda: lambdaclient.New(c),
+			CloudWatch: cloudwatchclient.New(c), Events: eventbridgeclient.New(c),
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -35,7 +34,7 @@ func registry(t testing.TB) *api.Registry {
 	echo := func(_ context.Context, c *api.Call) (any, error) { return c.Params, nil }
 	r, err := api.NewRegistry([]api.Command{
 		{Action: "thing.create", Method: "POST", Path: "/things", Mutates: true, Run: echo, Params: []api.Param{
-			{Name: "name", Type: api.String, Required: true, Pattern: regexp.MustCompile(`^[a-z]{1,10}$`), Accepts: "1 to 10 lowercase letters"},
+			{Name: "name", Type: api.String, Required: true, Pattern: api.Bound(`^[a-z]+$`, 10), Accepts: "1 to 10 lowercase letters"},
 			{Name: "size", Type: api.Int, Min: 1, Max: 100, Default: 8},
 			{Name: "kind", Type: api.String, Enum: []string{"a", "b"}},
 			{Name: "ids", Type: api.List, Max: 2},
@@ -115,6 +114,8 @@ func TestBadRequests(t *testing.T) {
 		{"direct unknown action", []byte(`{"action":"thing.nope"}`), 404, "UnknownAction", "", `no action "thing.nope"`},
 		{"direct missing param", []byte(`{"action":"thing.create","params":{}}`), 400, "MissingParameter", "name", "1 to 10 lowercase letters"},
 		{"direct bad pattern", []byte(`{"action":"thing.create","params":{"name":"ABC"}}`), 400, "InvalidParameter", "name", "1 to 10 lowercase letters"},
+		{"direct too long for the pattern", []byte(`{"action":"thing.create","params":{"name":"abcdefghijk"}}`), 400, "InvalidParameter", "name", "1 to 10 lowercase letters"},
+		{"http too long for the pattern", httpEvent("POST", "/things", "", `{"name":"abcdefghijk"}`), 400, "InvalidParameter", "name", "1 to 10 lowercase letters"},
 		{"direct int out of range", []byte(`{"action":"thing.create","params":{"name":"a","size":101}}`), 400, "InvalidParameter", "size", "from 1 to 100"},
 		{"direct int wrong type", []byte(`{"action":"thing.create","params":{"name":"a","size":"big"}}`), 400, "InvalidParameter", "size", "integer"},
 		{"direct number out of range", []byte(`{"action":"thing.create","params":{"name":"a","ratio":1.5}}`), 400, "InvalidParameter", "ratio", "a number from 0 to 1"},

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,16 +25,16 @@ const (
 // Param is one parameter of a command, declared once: both entry points
 // validate against it and commands.list shows it.
 type Param struct {
-	Name     string         `json:"name"`
-	Type     Type           `json:"type"`
-	Required bool           `json:"required,omitempty"`
-	Default  any            `json:"default,omitempty"`
-	Doc      string         `json:"doc,omitempty"`
-	Enum     []string       `json:"enum,omitempty"`    // String or each List item
-	Pattern  *regexp.Regexp `json:"-"`                 // String, each List item, each Map key
-	Accepts  string         `json:"accepts,omitempty"` // what Pattern means, in words
-	Min      int64          `json:"min,omitempty"`     // Int
-	Max      int64          `json:"max,omitempty"`     // Int value; String/Object bytes; List/Map items (0: no bound)
+	Name     string   `json:"name"`
+	Type     Type     `json:"type"`
+	Required bool     `json:"required,omitempty"`
+	Default  any      `json:"default,omitempty"`
+	Doc      string   `json:"doc,omitempty"`
+	Enum     []string `json:"enum,omitempty"`    // String or each List item
+	Pattern  Matcher  `json:"-"`                 // String, each List item, each Map key
+	Accepts  string   `json:"accepts,omitempty"` // what Pattern means, in words
+	Min      int64    `json:"min,omitempty"`     // Int
+	Max      int64    `json:"max,omitempty"`     // Int value; String/Object bytes; List/Map items (0: no bound)
 }
 
 // Rule says in words what the parameter accepts.

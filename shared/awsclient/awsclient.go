@@ -1,48 +1,113 @@
-// Package awsclient builds the SDK clients every function uses from one
-// aws.Config: the standard credential chain, adaptive retries with bounded
-// attempts, a per-run API call counter, and emulator endpoints when
-// AWS_ENDPOINT_URL (or a per-service AWS_ENDPOINT_URL_<SERVICE>) is set.
+// Package awsclient builds the one aws.Config every function's SDK clients
+// share: credentials from the environment, adaptive retries with bounded
+// attempts, a per-run API call counter, an HTTP client safe from the SDK's
+// request-body race, and emulator endpoints when AWS_ENDPOINT_URL (or a
+// per-service AWS_ENDPOINT_URL_<SERVICE>) is set.
+//
+// The clients themselves are built by one subpackage per service
+// (ec2client, s3client, lambdaclient, iamclient, cloudwatchclient,
+// eventbridgeclient), so that this package imports no service and each
+// function links only the clients it uses (issue 9).
 package awsclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
-	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Load returns the shared configuration for region. maxAttempts bounds every
 // call's attempts (first try included) under the SDK's adaptive retry mode,
 // which also slows the client down when AWS throttles it.
+//
+// It reads the environment as config.LoadDefaultConfig does (through the
+// SDK's own config.NewEnvConfig: endpoints, FIPS, dual-stack, checksums,
+// AWS_CA_BUNDLE, ...) but takes credentials from the environment only, which
+// is where Lambda puts the execution role's keys (AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), as do the emulated runs. The
+// full chain (shared files, SSO, web identity, container, IMDS) would link
+// the STS, SSO and IMDS clients into every function: about 1.1 MB of each
+// bootstrap (issue 9). Without keys, or with AWS_DEFAULTS_MODE=auto (which
+// asks EC2 instance metadata), it fails at start instead.
+// TestLoadMatchesLoadDefaultConfig holds every other field to LoadDefaultConfig's.
 func Load(ctx context.Context, region string, maxAttempts int) (aws.Config, error) {
 	if maxAttempts < 1 {
 		return aws.Config{}, fmt.Errorf("aws config: max attempts must be at least 1, got %d", maxAttempts)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx,
-		config.WithRegion(region),
-		config.WithRetryer(func() aws.Retryer {
+	env, err := config.NewEnvConfig()
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("aws config: %w", err)
+	}
+	if !env.Credentials.HasKeys() {
+		return aws.Config{}, errors.New("aws config: no credentials in the environment " +
+			"(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, as Lambda sets them)")
+	}
+	if env.DefaultsMode == aws.DefaultsModeAuto {
+		// auto asks EC2 instance metadata where it runs; Lambda has none.
+		return aws.Config{}, errors.New("aws config: AWS_DEFAULTS_MODE=auto is not supported; use standard, in-region or cross-region")
+	}
+	hc, err := httpClient(env.CustomCABundle)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("aws config: %w", err)
+	}
+	cfg := aws.Config{
+		Region: region,
+		Credentials: aws.NewCredentialsCache(credentials.StaticCredentialsProvider{
+			Value: env.Credentials, Source: []aws.CredentialSource{aws.CredentialSourceEnvVars}}),
+		HTTPClient: hc,
+		Retryer: func() aws.Retryer {
 			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
 				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
 					so.MaxAttempts = maxAttempts
 				})
 			})
-		}),
-		config.WithAPIOptions([]func(*middleware.Stack) error{counterMiddleware}),
-	)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("aws config: %w", err)
+		},
+		APIOptions: []func(*middleware.Stack) error{counterMiddleware},
+		Logger:     logging.NewStandardLogger(os.Stderr),
+		// The clients read per-service endpoints (AWS_ENDPOINT_URL_<SERVICE>),
+		// FIPS, dual-stack and the S3 switches from here.
+		ConfigSources:               []any{env},
+		AppID:                       env.AppID,
+		DefaultsMode:                aws.DefaultsModeLegacy,
+		DisableRequestCompression:   aws.ToBool(env.DisableRequestCompression),
+		DisableClockSkewCorrection:  aws.ToBool(env.DisableClockSkewCorrection),
+		RequestMinCompressSizeBytes: 10240,
+		AccountIDEndpointMode:       aws.AccountIDEndpointModePreferred,
+		RequestChecksumCalculation:  aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation:  aws.ResponseChecksumValidationWhenSupported,
+		AuthSchemePreference:        env.AuthSchemePreference,
+		RestrictFilePermissions:     aws.RestrictFilePermissionsUserReadWrite,
+		Interceptors:                new(smithyhttp.InterceptorRegistry).Copy(), // as LoadDefaultConfig: empty, not nil
+	}
+	if env.DefaultsMode != "" {
+		cfg.DefaultsMode = env.DefaultsMode
+	}
+	if env.RequestMinCompressSizeBytes != nil {
+		cfg.RequestMinCompressSizeBytes = *env.RequestMinCompressSizeBytes
+	}
+	if env.AccountIDEndpointMode != "" {
+		cfg.AccountIDEndpointMode = env.AccountIDEndpointMode
+	}
+	if env.RequestChecksumCalculation != aws.RequestChecksumCalculationUnset {
+		cfg.RequestChecksumCalculation = env.RequestChecksumCalculation
+	}
+	if env.ResponseChecksumValidation != aws.ResponseChecksumValidationUnset {
+		cfg.ResponseChecksumValidation = env.ResponseChecksumValidation
+	}
+	if env.RestrictFilePermissions != aws.RestrictFilePermissionsUnset {
+		cfg.RestrictFilePermissions = env.RestrictFilePermissions
+	}
+	if env.BaseEndpoint != "" && !aws.ToBool(env.IgnoreConfiguredEndpoints) {
+		cfg.BaseEndpoint = aws.String(env.BaseEndpoint)
 	}
 	return cfg, nil
 }
@@ -62,34 +127,3 @@ func Emulated(cfg aws.Config, service string) bool {
 	}
 	return cfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL_"+service) != ""
 }
-
-func NewEC2(cfg aws.Config) *ec2.Client { return ec2.NewFromConfig(cfg) }
-
-// NewS3 uses path-style addressing against an emulator, where
-// bucket.localhost would not resolve.
-func NewS3(cfg aws.Config) *s3.Client {
-	emulated := Emulated(cfg, "S3")
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.UsePathStyle = emulated
-		// moto returns no checksums; the SDK would log that on every GET.
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
-}
-
-func NewLambda(cfg aws.Config) *lambda.Client { return lambda.NewFromConfig(cfg) }
-
-func NewIAM(cfg aws.Config) *iam.Client { return iam.NewFromConfig(cfg) }
-
-// NewCloudWatch speaks JSON 1.0 to an emulator: the SDK's default since v1.53
-// is Smithy RPC v2 CBOR, which moto does not understand; real CloudWatch
-// accepts both.
-func NewCloudWatch(cfg aws.Config) *cloudwatch.Client {
-	emulated := Emulated(cfg, "CLOUDWATCH")
-	return cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
-		if emulated {
-			o.Protocol = awsjson.New10(cwschemas.GraniteServiceVersion20100801)
-		}
-	})
-}
-
-func NewEventBridge(cfg aws.Config) *eventbridge.Client { return eventbridge.NewFromConfig(cfg) }

@@ -10,6 +10,12 @@ import (
 
 	"github.com/aws-commander/commander/shared/audit"
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/eventbridgeclient"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,7 +41,7 @@ func counted(t *testing.T) (context.Context, *awsclient.Counter) {
 func TestEC2RoundTripAndPageCounting(t *testing.T) {
 	cfg := emulatortest.Config(t)
 	ctx, counter := counted(t)
-	client := awsclient.NewEC2(cfg)
+	client := ec2client.New(cfg)
 
 	const volumes = 7
 	for i := range volumes {
@@ -86,7 +92,7 @@ func TestEC2RoundTripAndPageCounting(t *testing.T) {
 func TestS3PathStyleRoundTrip(t *testing.T) {
 	cfg := emulatortest.Config(t)
 	ctx, counter := counted(t)
-	client := awsclient.NewS3(cfg)
+	client := s3client.New(cfg)
 	bucket := "commander-roundtrip"
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatalf("create bucket (path-style must be on, or the host bucket.127.0.0.1 fails): %v", err)
@@ -124,7 +130,7 @@ func TestS3PathStyleRoundTrip(t *testing.T) {
 func TestCounterCountsPages(t *testing.T) {
 	cfg := emulatortest.Config(t)
 	ctx, counter := counted(t)
-	client := awsclient.NewS3(cfg)
+	client := s3client.New(cfg)
 	bucket := aws.String("commander-pages")
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket}); err != nil {
 		t.Fatal(err)
@@ -160,7 +166,7 @@ func TestCounterCountsPages(t *testing.T) {
 func TestCloudWatchAlarmRoundTrip(t *testing.T) {
 	cfg := emulatortest.Config(t)
 	ctx := context.Background()
-	client := awsclient.NewCloudWatch(cfg)
+	client := cloudwatchclient.New(cfg)
 	_, err := client.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
 		AlarmName: aws.String("commander-cpu-i-1"), Namespace: aws.String("AWS/EC2"), MetricName: aws.String("CPUUtilization"),
 		Dimensions:         []cwtypes.Dimension{{Name: aws.String("InstanceId"), Value: aws.String("i-1")}},
@@ -191,7 +197,7 @@ func TestCloudWatchAlarmRoundTrip(t *testing.T) {
 func TestIAMRoundTrip(t *testing.T) {
 	cfg := emulatortest.Config(t)
 	ctx := context.Background()
-	client := awsclient.NewIAM(cfg)
+	client := iamclient.New(cfg)
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("commander-test"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
 		t.Fatalf("create role: %v", err)
@@ -213,13 +219,13 @@ func TestIAMRoundTrip(t *testing.T) {
 func TestLambdaRoundTrip(t *testing.T) {
 	cfg := emulatortest.Config(t)
 	ctx := context.Background()
-	roles := awsclient.NewIAM(cfg)
+	roles := iamclient.New(cfg)
 	role, err := roles.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fn-role"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := awsclient.NewLambda(cfg)
+	client := lambdaclient.New(cfg)
 	_, err = client.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("commander-echo"), Role: role.Role.Arn, Runtime: lambdatypes.RuntimeProvidedal2023,
 		Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: zipWithBootstrap(t)},
@@ -245,7 +251,7 @@ func TestLambdaRoundTrip(t *testing.T) {
 func TestEventBridgeAudit(t *testing.T) {
 	cfg := emulatortest.Config(t)
 	ctx, counter := counted(t)
-	client := awsclient.NewEventBridge(cfg)
+	client := eventbridgeclient.New(cfg)
 	if _, err := client.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("commander-audit")}); err != nil {
 		t.Fatal(err)
 	}

@@ -34,19 +34,22 @@ type CopyAPI interface {
 // asks for a copy, unless the destination already has it. A snapshot must
 // be completed to be copied, so a backup still pending now is copied by a
 // later run; the copy-of tag makes that idempotent.
-func (ru *run) copies(ctx context.Context, reg Region, managed map[string][]existing) error {
+func (ru *run) copies(ctx context.Context, reg Region, managed *managedSet) error {
 	type source struct {
 		existing
 		vol string
 	}
+	if len(ru.Config.CopyRegions()) == 0 {
+		return nil // no policy copies: no need to walk the snapshots
+	}
 	want := map[string][]source{} // destination -> snapshots to copy
-	for vol, list := range managed {
+	for _, vol := range managed.vols {
 		newest := map[string]existing{} // policy -> newest completed
-		for _, s := range list {
+		for s := range managed.of(vol) {
 			if !s.Completed || !ru.copiesFrom(reg.Name, s.Policy) {
 				continue
 			}
-			if n, seen := newest[s.Policy]; !seen || s.Time.After(n.Time) {
+			if n, seen := newest[s.Policy]; !seen || s.Time.After(n.Time) || s.Time.Equal(n.Time) && s.ID > n.ID {
 				newest[s.Policy] = s
 			}
 		}

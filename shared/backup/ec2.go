@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -47,7 +46,52 @@ type target struct {
 	Policy     string
 	InstanceID string // set when the policy came from the instance's tag
 	State      string
-	Tags       map[string]string // source tags: the instance's, then the volume's
+	Tags       sourceTags // the instance's, overlaid with the volume's
+}
+
+// kv is one tag.
+type kv struct{ K, V string }
+
+// sourceTags are the tags a source's new snapshots may copy: its user tags
+// (not aws:, which AWS reserves, nor commander:), sorted by key. A
+// selection holds one per volume, so a slice, not a map.
+type sourceTags []kv
+
+func sourceTagsOf(list []types.Tag) sourceTags {
+	var out sourceTags
+	for _, t := range list {
+		k := aws.ToString(t.Key)
+		if tags.UserTag(k) && !strings.HasPrefix(k, "commander:") {
+			out = append(out, kv{k, aws.ToString(t.Value)})
+		}
+	}
+	slices.SortFunc(out, func(a, b kv) int { return strings.Compare(a.K, b.K) }) // a resource's keys are unique
+	return out
+}
+
+// over is s overlaid with o, as a new list (s may be shared).
+func (s sourceTags) over(o sourceTags) sourceTags {
+	out := make(sourceTags, 0, len(s)+len(o))
+	i, j := 0, 0
+	for i < len(s) || j < len(o) {
+		switch {
+		case j == len(o) || i < len(s) && s[i].K < o[j].K:
+			out = append(out, s[i])
+			i++
+		case i == len(s) || o[j].K < s[i].K:
+			out = append(out, o[j])
+			j++
+		default: // the same key: o's value
+			out = append(out, o[j])
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}
+
+// lookup is the value of key in list.
+func lookup(list []types.Tag, key string) (string, bool) {
+	return tags.Lookup(list, key, func(t types.Tag) *string { return t.Key }, func(t types.Tag) *string { return t.Value })
 }
 
 // instanceSet is an instance whose volumes back up together.
@@ -87,8 +131,8 @@ func selectTargets(ctx context.Context, api EC2API, excludeRoot bool, policy str
 			return sel, fmt.Errorf("describe tagged volumes: %w", err)
 		}
 		for _, v := range page.Volumes {
-			tm := tagMap(v.Tags)
-			sel.Targets[aws.ToString(v.VolumeId)] = &target{VolumeID: aws.ToString(v.VolumeId), Policy: tm[tags.Backup], State: string(v.State), Tags: tm}
+			p, _ := lookup(v.Tags, tags.Backup)
+			sel.Targets[aws.ToString(v.VolumeId)] = &target{VolumeID: aws.ToString(v.VolumeId), Policy: p, State: string(v.State), Tags: sourceTagsOf(v.Tags)}
 		}
 	}
 	ip := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{
@@ -104,7 +148,8 @@ func selectTargets(ctx context.Context, api EC2API, excludeRoot bool, policy str
 		}
 		for _, r := range page.Reservations {
 			for _, in := range r.Instances {
-				tm := tagMap(in.Tags)
+				policy, _ := lookup(in.Tags, tags.Backup)
+				it := sourceTagsOf(in.Tags) // shared by its volumes until one overlays its own
 				set := instanceSet{ID: aws.ToString(in.InstanceId)}
 				for _, m := range in.BlockDeviceMappings {
 					if m.Ebs == nil || m.Ebs.VolumeId == nil {
@@ -117,13 +162,13 @@ func selectTargets(ctx context.Context, api EC2API, excludeRoot bool, policy str
 					set.Volumes = append(set.Volumes, id)
 					if t, own := sel.Targets[id]; own {
 						// Tagged itself under the same policy: still part of the instance's set.
-						if t.Policy == tm[tags.Backup] {
+						if t.Policy == policy {
 							t.InstanceID = set.ID
-							t.Tags = mergeTags(tm, t.Tags)
+							t.Tags = it.over(t.Tags)
 						}
 						continue
 					}
-					sel.Targets[id] = &target{VolumeID: id, Policy: tm[tags.Backup], InstanceID: set.ID, Tags: maps.Clone(tm)}
+					sel.Targets[id] = &target{VolumeID: id, Policy: policy, InstanceID: set.ID, Tags: it}
 					fromInstances = append(fromInstances, id)
 				}
 				sel.Instances = append(sel.Instances, set)
@@ -145,28 +190,22 @@ func selectTargets(ctx context.Context, api EC2API, excludeRoot bool, policy str
 				if !ok {
 					continue
 				}
-				own := tagMap(v.Tags)
-				if p, tagged := own[tags.Backup]; tagged && p != t.Policy {
+				if p, tagged := lookup(v.Tags, tags.Backup); tagged && p != t.Policy {
 					delete(sel.Targets, id) // its own policy wins, and is not this run's
 					continue
 				}
 				t.State = string(v.State)
-				maps.Copy(t.Tags, own)
+				if own := sourceTagsOf(v.Tags); len(own) > 0 {
+					t.Tags = t.Tags.over(own)
+				}
 			}
 		}
 	}
 	return sel, nil
 }
 
-// mergeTags is base overlaid with over.
-func mergeTags(base, over map[string]string) map[string]string {
-	out := maps.Clone(base)
-	maps.Copy(out, over)
-	return out
-}
-
-// existing is a snapshot this system made under a policy: only what
-// planning and copying read, so that a region's 150 000 of them stay small.
+// existing is a snapshot this system made under a policy: what planning
+// and copying read of it (a managedSet keeps it compactly).
 type existing struct {
 	ID, Policy string
 	Time       time.Time
@@ -180,21 +219,11 @@ type existing struct {
 }
 
 // listManaged streams this account's snapshots made by this system under
-// a policy, grouped by source volume. runKey is this run's run key tag;
-// keepTags says, by policy, whose tags to keep. Ids are cloned out of the
-// SDK's pages, and the strings many snapshots share (volume, policy) are
-// kept once.
-func listManaged(ctx context.Context, api EC2API, runKey, protectKey string, keepTags func(policy string) bool) (map[string][]existing, error) {
-	out := map[string][]existing{}
-	seen := map[string]string{}
-	intern := func(v string) string {
-		if c, ok := seen[v]; ok {
-			return c
-		}
-		v = strings.Clone(v)
-		seen[v] = v
-		return v
-	}
+// a policy into a managedSet, by source volume. runKey is this run's run
+// key tag; keepTags says, by policy, whose tags to keep. Each page is
+// reduced to the set's records and let go before the next is read.
+func listManaged(ctx context.Context, api EC2API, runKey, protectKey string, keepTags func(policy string) bool) (*managedSet, error) {
+	out := newManagedSet()
 	p := ec2.NewDescribeSnapshotsPaginator(api, &ec2.DescribeSnapshotsInput{
 		OwnerIds: []string{"self"},
 		Filters: []types.Filter{
@@ -210,7 +239,7 @@ func listManaged(ctx context.Context, api EC2API, runKey, protectKey string, kee
 		}
 		for _, s := range page.Snapshots {
 			// commander:created-at is the backup's time: the run's (possibly simulated) now.
-			e := existing{ID: strings.Clone(aws.ToString(s.SnapshotId)), Time: aws.ToTime(s.StartTime),
+			e := existing{ID: aws.ToString(s.SnapshotId), Time: aws.ToTime(s.StartTime),
 				Completed: s.State == types.SnapshotStateCompleted}
 			vol, rk := "", ""
 			for _, t := range s.Tags {
@@ -219,7 +248,7 @@ func listManaged(ctx context.Context, api EC2API, runKey, protectKey string, kee
 				case SourceVolume:
 					vol = v
 				case tags.BackupPolicy:
-					e.Policy = intern(v)
+					e.Policy = v
 				case tags.RunKey:
 					rk = v
 				case tags.CreatedAt:
@@ -240,8 +269,7 @@ func listManaged(ctx context.Context, api EC2API, runKey, protectKey string, kee
 			if keepTags(e.Policy) {
 				e.Tags = tagMap(s.Tags)
 			}
-			vol = intern(vol)
-			out[vol] = append(out[vol], e)
+			out.add(vol, e)
 		}
 	}
 	return out, nil
@@ -307,19 +335,15 @@ func snapshotTags(t *target, policy, key, protectKey string, now time.Time) []ty
 	if t.InstanceID != "" {
 		ours[SourceInstance] = t.InstanceID
 	}
-	var user []string
-	for k := range t.Tags {
-		if tags.UserTag(k) && !strings.HasPrefix(k, "commander:") && k != protectKey {
-			user = append(user, k)
+	out := make([]types.Tag, 0, len(t.Tags)+len(ours))
+	for _, tg := range t.Tags { // sorted, and user tags only
+		if tg.K == protectKey {
+			continue
 		}
-	}
-	sort.Strings(user)
-	if room := maxEC2Tags - len(ours); len(user) > room {
-		user = user[:room]
-	}
-	out := make([]types.Tag, 0, len(user)+len(ours))
-	for _, k := range user {
-		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(t.Tags[k])})
+		if len(out) == maxEC2Tags-len(ours) {
+			break
+		}
+		out = append(out, types.Tag{Key: aws.String(tg.K), Value: aws.String(tg.V)})
 	}
 	keys := slices.Sorted(maps.Keys(ours))
 	for _, k := range keys {

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,7 +44,7 @@ func TestHandOver(t *testing.T) {
 		vols = append(vols, e.volume(tags.Backup, "daily"))
 	}
 	// This function, as moto knows it: moto accepts the asynchronous invoke and never runs the code.
-	role, err := awsclient.NewIAM(e.cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("backup-role"),
+	role, err := iamclient.New(e.cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("backup-role"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +59,7 @@ func TestHandOver(t *testing.T) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	fns := awsclient.NewLambda(e.cfg)
+	fns := lambdaclient.New(e.cfg)
 	if _, err := fns.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("commander-backup"), Role: role.Role.Arn,
 		Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: zbuf.Bytes()}}); err != nil {
 		t.Fatal(err)

@@ -16,6 +16,10 @@ import (
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/audit"
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/eventbridgeclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/backup/retention"
 	"github.com/aws-commander/commander/shared/boot"
@@ -84,16 +88,16 @@ type InvokeAPI interface {
 
 // New builds the job's clients for every configured region.
 func New(d boot.Deps, c Config, metricsOut io.Writer) *Job {
-	j := &Job{Settings: d.Settings, Config: c, Audit: awsclient.NewEventBridge(d.AWS), Clock: clock.Real{}, Log: d.Log, Metrics: metricsOut,
-		Self: awsclient.NewLambda(d.AWS), SelfName: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")}
+	j := &Job{Settings: d.Settings, Config: c, Audit: eventbridgeclient.New(d.AWS), Clock: clock.Real{}, Log: d.Log, Metrics: metricsOut,
+		Self: lambdaclient.New(d.AWS), SelfName: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")}
 	for _, name := range d.Settings.Regions {
 		cfg := awsclient.InRegion(d.AWS, name)
-		j.Regions = append(j.Regions, Region{Name: name, EC2: awsclient.NewEC2(cfg), S3: awsclient.NewS3(cfg)})
+		j.Regions = append(j.Regions, Region{Name: name, EC2: ec2client.New(cfg), S3: s3client.New(cfg)})
 	}
 	for _, name := range c.CopyRegions() {
 		if !slices.Contains(d.Settings.Regions, name) {
 			cfg := awsclient.InRegion(d.AWS, name)
-			j.Regions = append(j.Regions, Region{Name: name, EC2: awsclient.NewEC2(cfg), CopiesOnly: true})
+			j.Regions = append(j.Regions, Region{Name: name, EC2: ec2client.New(cfg), CopiesOnly: true})
 		}
 	}
 	return j
@@ -126,14 +130,26 @@ type run struct {
 	dry     bool
 	rep     *report.Report
 	metrics *metrics.Set
+	// sections: the run covers several regions, and the report has a
+	// section for each.
+	sections bool
+	spans    *spans
 }
 
-// deletion is a snapshot retention wants gone.
+// deletion is a snapshot retention wants gone. A run may hold 50 000 of
+// them until prune, so each keeps its volume and policy (strings shared
+// with the region's other snapshots) and its time, and the reason
+// (retention.Expired's) is built only when the deletion is reported.
 type deletion struct {
-	region string
-	api    EC2API
+	reg    *Region
 	id     string
-	reason string
+	vol    string
+	policy string
+	taken  int64 // Unix milliseconds
+}
+
+func (ru *run) reason(d deletion) string {
+	return d.vol + ": " + retention.Expired(ru.Config.Policies[d.policy], time.UnixMilli(d.taken), ru.now)
 }
 
 // Run decodes raw and runs the pipeline. An error means the event itself was
@@ -167,33 +183,142 @@ func (j *Job) Run(ctx context.Context, raw []byte) (*report.Report, error) {
 		return nil, err
 	}
 
-	var dels []deletion
-	candidates, failedRegions := 0, 0
-	for _, reg := range j.Regions {
-		if ctx.Err() != nil {
-			break // out of time: handOver below
+	if len(j.Regions) > 1 {
+		names := make([]string, len(j.Regions))
+		for i, reg := range j.Regions {
+			names[i] = reg.Name
 		}
-		d, n, err := ru.ec2Region(ctx, reg)
-		dels, candidates = append(dels, d...), candidates+n
-		if err != nil && !awserr.Is(err, awserr.Canceled) {
-			failedRegions++
-			ru.rep.Partial(fmt.Sprintf("EBS in %s: %s", reg.Name, awserr.Explain(err)))
-		}
-		if j.Config.S3 && !reg.CopiesOnly {
-			if err := ru.s3Region(ctx, reg); err != nil && !awserr.Is(err, awserr.Canceled) {
-				ru.rep.Partial(fmt.Sprintf("S3 in %s: %s", reg.Name, awserr.Explain(err)))
-			}
-		}
+		ru.rep.Regions(names...)
+		ru.sections = true
 	}
-	if failedRegions > 0 && failedRegions == len(j.Regions) {
-		ru.rep.Fail(fmt.Errorf("EBS backup failed in every region"))
-	}
+	ru.spans = newSpans()
+	dels, candidates := ru.regions(ctx)
 	ru.prune(ctx, dels, candidates)
+	for _, reg := range j.Regions {
+		ru.rep.Took(reg.Name, ru.spans.took(reg.Name))
+	}
 	if ctx.Err() != nil {
 		ru.handOver(ctx)
 	}
 	ru.finish(ctx, counter)
 	return ru.rep, nil
+}
+
+// regions works on every region, RegionConcurrency at a time, and returns
+// the deletions retention wants and how many snapshots it judged. Copy
+// destinations that are nothing else start when the regions that copy into
+// them are done, so that their retention sees this run's copies. Nothing is
+// deleted here: prune follows once every region has planned, so the
+// circuit breaker judges the run as a whole and every volume's new
+// snapshot exists before its old ones go.
+func (ru *run) regions(ctx context.Context) ([]deletion, int) {
+	var (
+		mu                 sync.Mutex
+		dels               []deletion
+		candidates, failed int
+	)
+	var sources, copiesOnly []Region
+	for _, reg := range ru.Regions {
+		if reg.CopiesOnly {
+			copiesOnly = append(copiesOnly, reg)
+		} else {
+			sources = append(sources, reg)
+		}
+	}
+	for _, phase := range [][]Region{sources, copiesOnly} {
+		var g errgroup.Group
+		g.SetLimit(ru.Settings.RegionConcurrency)
+		for _, reg := range phase {
+			g.Go(func() error {
+				d, n, ok := ru.oneRegion(ctx, reg)
+				mu.Lock()
+				defer mu.Unlock()
+				dels, candidates = append(dels, d...), candidates+n
+				if !ok {
+					failed++
+				}
+				return nil
+			})
+		}
+		_ = g.Wait() // each region records its own outcome
+	}
+	if failed > 0 && failed == len(ru.Regions) {
+		ru.rep.Fail(fmt.Errorf("EBS backup failed in every region"))
+	}
+	return dels, candidates
+}
+
+// oneRegion is one region's share of the run: its EBS backups, copies and
+// retention plan, then its buckets. ok is false when its EBS work failed.
+func (ru *run) oneRegion(ctx context.Context, reg Region) (dels []deletion, candidates int, ok bool) {
+	ru.spans.begin(reg.Name, ru.Clock.Now())
+	defer func() { ru.spans.end(reg.Name, ru.Clock.Now()) }()
+	if ctx.Err() != nil {
+		ru.partialIn(reg.Name, "not started: the run ran out of time", "")
+		return nil, 0, true // out of time, not failed: handOver follows
+	}
+	dels, candidates, err := ru.ec2Region(ctx, reg)
+	ok = true
+	if err != nil && !awserr.Is(err, awserr.Canceled) {
+		ok = false
+		if ru.sections {
+			ru.rep.FailIn(reg.Name, fmt.Errorf("EBS: %s", awserr.Explain(err)))
+		} else {
+			ru.rep.Partial(fmt.Sprintf("EBS in %s: %s", reg.Name, awserr.Explain(err)))
+		}
+	}
+	if ru.Config.S3 && !reg.CopiesOnly {
+		if err := ru.s3Region(ctx, reg); err != nil && !awserr.Is(err, awserr.Canceled) {
+			ru.partialIn(reg.Name, "S3: "+awserr.Explain(err), fmt.Sprintf("S3 in %s: %s", reg.Name, awserr.Explain(err)))
+		}
+	}
+	return dels, candidates, ok
+}
+
+// partialIn marks the run partial for a problem in one region: in the
+// region's section when the report has sections, else with single, the
+// reason a one-region report has always given ("" for none).
+func (ru *run) partialIn(region, sectioned, single string) {
+	switch {
+	case ru.sections:
+		ru.rep.PartialIn(region, sectioned)
+	case single != "":
+		ru.rep.Partial(single)
+	}
+}
+
+// spans times each region's share of a run: from its start to the end of
+// its own work or of its last deletion, whichever is later.
+type spans struct {
+	mu       sync.Mutex
+	from, to map[string]time.Time
+}
+
+func newSpans() *spans {
+	return &spans{from: map[string]time.Time{}, to: map[string]time.Time{}}
+}
+
+func (s *spans) begin(region string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.from[region] = at
+}
+
+func (s *spans) end(region string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if at.After(s.to[region]) {
+		s.to[region] = at
+	}
+}
+
+func (s *spans) took(region string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.from[region].IsZero() {
+		return 0
+	}
+	return s.to[region].Sub(s.from[region])
 }
 
 func (ru *run) add(region, typ, resource, action, outcome, reason string, err error) {
@@ -220,56 +345,51 @@ func (ru *run) ec2Region(ctx context.Context, reg Region) ([]deletion, int, erro
 	}
 	hold := ru.backups(ctx, reg, sel, managed)
 	if err := ru.copies(ctx, reg, managed); err != nil {
-		ru.rep.Partial(fmt.Sprintf("cross-region copies from %s: %s", reg.Name, awserr.Explain(err)))
+		ru.partialIn(reg.Name, "cross-region copies: "+awserr.Explain(err), fmt.Sprintf("cross-region copies from %s: %s", reg.Name, awserr.Explain(err)))
 	}
-	for _, t := range sel.Targets {
-		t.Tags = nil // they were for the new snapshots; retention reads only which volumes are selected
-	}
-	if len(managed) == 0 {
+	if managed.len() == 0 {
 		return nil, 0, nil
 	}
 	if ctx.Err() != nil {
 		return nil, 0, ctx.Err()
+	}
+	// Selected volumes exist. The selection is not used past this loop, so
+	// the collector takes it before planning.
+	exists := map[string]bool{}
+	var gone []string
+	for _, vol := range managed.vols {
+		if _, ok := sel.Targets[vol]; ok {
+			exists[vol] = true
+		} else {
+			gone = append(gone, vol)
+		}
 	}
 
 	used, err := imageSnapshots(ctx, reg.EC2)
 	if err != nil {
 		return nil, 0, fmt.Errorf("retention needs the AMIs' snapshots, none deleted: %w", err)
 	}
-	var gone []string
-	for vol := range managed {
-		if _, ok := sel.Targets[vol]; !ok {
-			gone = append(gone, vol)
-		}
-	}
-	exists, err := existingVolumes(ctx, reg.EC2, gone)
+	found, err := existingVolumes(ctx, reg.EC2, gone)
 	if err != nil {
 		return nil, 0, fmt.Errorf("retention needs to know which volumes exist, none deleted: %w", err)
 	}
-	vols := make([]string, 0, len(managed))
-	for vol := range managed {
-		vols = append(vols, vol)
-	}
-	sort.Strings(vols)
 	var dels []deletion
 	n := 0
-	for _, vol := range vols {
-		_, selected := sel.Targets[vol]
-		v := retention.Volume{ID: vol, Exists: selected || exists[vol], Hold: hold[vol]}
-		for _, s := range managed[vol] {
+	for _, vol := range managed.volumes() {
+		v := retention.Volume{ID: vol, Exists: exists[vol] || found[vol], Hold: hold[vol]}
+		for s := range managed.of(vol) {
 			v.Snapshots = append(v.Snapshots, retention.Snapshot{
 				ID: s.ID, Policy: s.Policy, Time: s.Time, Completed: s.Completed,
 				Protected: s.Protected, AWSBackup: s.AWSBackup, InAMI: used[s.ID],
 			})
 		}
-		delete(managed, vol) // planned: what it held can go before the next volume's plan
 		for _, vd := range retention.Plan(v, ru.Config.Policies, ru.now) {
 			if ru.req.Policy != "" && strings.TrimSuffix(vd.Snapshot.Policy, retention.CopySuffix) != ru.req.Policy {
 				continue
 			}
 			n++
 			if vd.Delete {
-				dels = append(dels, deletion{region: reg.Name, api: reg.EC2, id: vd.Snapshot.ID, reason: vol + ": " + vd.Reason})
+				dels = append(dels, deletion{reg: &reg, id: vd.Snapshot.ID, vol: vol, policy: vd.Snapshot.Policy, taken: vd.Snapshot.Time.UnixMilli()})
 				continue
 			}
 			ru.add(reg.Name, TypeSnapshot, vd.Snapshot.ID, ActionKeep, report.Skipped, vol+": "+vd.Reason, nil)
@@ -287,7 +407,7 @@ type unit struct {
 // backups creates the snapshots that are due and records each in managed.
 // It returns, per volume, why its pruning must wait (a due backup that did
 // not happen).
-func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed map[string][]existing) map[string]string {
+func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed *managedSet) map[string]string {
 	hold := map[string]string{}
 	due := map[string]string{} // volume -> why due
 	ids := make([]string, 0, len(sel.Targets))
@@ -313,7 +433,7 @@ func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed m
 		}
 		var newest time.Time
 		done := ""
-		for _, s := range managed[id] {
+		for s := range managed.of(id) {
 			if s.ThisRun {
 				done = s.ID
 			}
@@ -377,7 +497,7 @@ func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed m
 				s, ok := made[t.VolumeID]
 				switch {
 				case ok:
-					managed[t.VolumeID] = append(managed[t.VolumeID], s)
+					managed.add(t.VolumeID, s)
 					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Done, due[t.VolumeID]+": "+s.ID, nil)
 				case awserr.Is(err, awserr.Canceled):
 					hold[t.VolumeID] = "this run stopped before backing it up"
@@ -502,7 +622,7 @@ func (ru *run) prune(ctx context.Context, dels []deletion, candidates int) {
 		ru.rep.Partial(err.Error() + ": no snapshot deleted")
 		_ = ru.metrics.Put("BreakerTripped", 1, metrics.Count)
 		for _, d := range dels {
-			ru.add(d.region, TypeSnapshot, d.id, ActionDelete, report.Skipped, d.reason+"; not deleted: "+err.Error(), nil)
+			ru.add(d.reg.Name, TypeSnapshot, d.id, ActionDelete, report.Skipped, ru.reason(d)+"; not deleted: "+err.Error(), nil)
 		}
 		return
 	}
@@ -510,22 +630,24 @@ func (ru *run) prune(ctx context.Context, dels []deletion, candidates int) {
 	g.SetLimit(ru.Settings.Concurrency)
 	for _, d := range dels {
 		if ru.dry {
-			ru.add(d.region, TypeSnapshot, d.id, ActionDelete, report.Planned, d.reason, nil)
+			ru.add(d.reg.Name, TypeSnapshot, d.id, ActionDelete, report.Planned, ru.reason(d), nil)
 			continue
 		}
 		g.Go(func() error {
+			region := d.reg.Name
 			if ctx.Err() != nil {
-				ru.add(d.region, TypeSnapshot, d.id, ActionDelete, report.Skipped, d.reason+"; not deleted: the run ran out of time", nil)
+				ru.add(region, TypeSnapshot, d.id, ActionDelete, report.Skipped, ru.reason(d)+"; not deleted: the run ran out of time", nil)
 				return nil
 			}
-			_, err := d.api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(d.id)})
+			_, err := d.reg.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(d.id)})
+			ru.spans.end(region, ru.Clock.Now())
 			switch {
 			case err == nil:
-				ru.add(d.region, TypeSnapshot, d.id, ActionDelete, report.Done, d.reason, nil)
+				ru.add(region, TypeSnapshot, d.id, ActionDelete, report.Done, ru.reason(d), nil)
 			case awserr.Is(err, awserr.NotFound):
-				ru.add(d.region, TypeSnapshot, d.id, ActionDelete, report.Done, d.reason+" (already gone)", nil)
+				ru.add(region, TypeSnapshot, d.id, ActionDelete, report.Done, ru.reason(d)+" (already gone)", nil)
 			default:
-				ru.add(d.region, TypeSnapshot, d.id, ActionDelete, report.Failed, d.reason, err)
+				ru.add(region, TypeSnapshot, d.id, ActionDelete, report.Failed, ru.reason(d), err)
 			}
 			return nil
 		})

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/eventbridgeclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/clock"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/report"
@@ -45,7 +48,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	cfg := emulatortest.Config(t)
-	return &env{t: t, cfg: cfg, ec2: awsclient.NewEC2(cfg), s3: awsclient.NewS3(cfg)}
+	return &env{t: t, cfg: cfg, ec2: ec2client.New(cfg), s3: s3client.New(cfg)}
 }
 
 // job builds the backup job against moto with vars over the test defaults
@@ -66,7 +69,7 @@ func (e *env) job(vars map[string]string) *Job {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return &Job{Settings: s, Config: c, Clock: clock.Real{}, Metrics: io.Discard, Audit: awsclient.NewEventBridge(e.cfg),
+	return &Job{Settings: s, Config: c, Clock: clock.Real{}, Metrics: io.Discard, Audit: eventbridgeclient.New(e.cfg),
 		Regions: []Region{{Name: "us-east-1", EC2: e.ec2, S3: e.s3}}}
 }
 
@@ -653,7 +656,7 @@ func TestAuditEvent(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	e.volume(tags.Backup, "daily")
-	eb, q := awsclient.NewEventBridge(e.cfg), sqs.NewFromConfig(e.cfg)
+	eb, q := eventbridgeclient.New(e.cfg), sqs.NewFromConfig(e.cfg)
 	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("commander-audit")}); err != nil {
 		t.Fatal(err)
 	}
@@ -741,7 +744,7 @@ func TestCrossRegionCopy(t *testing.T) {
 	e := newEnv(t)
 	vol := e.volume(tags.Backup, "dr")
 	j := e.job(map[string]string{"COMMANDER_BACKUP_POLICIES": "dr=last:3,copy:eu-west-1,copykms:alias/commander-dr,copydays:2"})
-	dest := awsclient.NewEC2(awsclient.InRegion(e.cfg, "eu-west-1"))
+	dest := ec2client.New(awsclient.InRegion(e.cfg, "eu-west-1"))
 	j.Regions = append(j.Regions, Region{Name: "eu-west-1", EC2: dest, CopiesOnly: true})
 	if got := j.Config.CopyRegions(); !slices.Equal(got, []string{"eu-west-1"}) {
 		t.Fatalf("copy regions %v", got)
@@ -754,11 +757,22 @@ func TestCrossRegionCopy(t *testing.T) {
 		}
 		return out.Snapshots
 	}
+	deleted := map[string]int{} // by report section
 	for d := range 4 {
 		r := e.run(j, scheduled(day(d)))
 		if r.Status != report.StatusOK || r.Count(ActionCopy, report.Done) != 1 {
 			t.Fatalf("day %d: %s %s counts %v", d, r.Status, r.Reason, r.Counts)
 		}
+		if len(r.Sections) != 2 || r.Sections[0].Counts[ActionCopy+"."+report.Done] != 1 {
+			t.Fatalf("day %d: sections %+v, want the source's with its copy, then the destination's", d, r.Sections)
+		}
+		for _, sec := range r.Sections {
+			deleted[sec.Region] += sec.Counts[ActionDelete+"."+report.Done]
+		}
+	}
+	// 4 backups, 3 kept at the source; 4 copies, 2 kept at the destination.
+	if deleted["us-east-1"] != 1 || deleted["eu-west-1"] != 2 {
+		t.Errorf("deletions by section %v, want us-east-1 1 and eu-west-1 2", deleted)
 	}
 	if got := createdAt(e.snapshots()[vol]); !slices.Equal(got, []string{day(1), day(2), day(3)}) {
 		t.Errorf("source keeps its last 3: %v", got)

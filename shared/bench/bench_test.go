@@ -45,7 +45,6 @@ func deps(b testing.TB, fn string, probe *bench.Probe) boot.Deps {
 	if err != nil {
 		b.Fatal(err)
 	}
-	d.AWS.HTTPClient = inventory.RaceSafeHTTPClient(nil)
 	d.AWS.APIOptions = append(d.AWS.APIOptions, probe.Middleware)
 	d.Log = slog.New(slog.DiscardHandler) // one line per run; kept out of the benchmark output
 	return d

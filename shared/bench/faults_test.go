@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
 	"github.com/aws-commander/commander/shared/bench"
 	"github.com/aws-commander/commander/shared/emulator/faultproxy"
 	"github.com/aws-commander/commander/shared/emulator/inventory"
@@ -120,8 +121,7 @@ func endState(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.HTTPClient = inventory.RaceSafeHTTPClient(nil)
-	api := awsclient.NewEC2(cfg)
+	api := ec2client.New(cfg)
 	var out []string
 	snaps := ec2.NewDescribeSnapshotsPaginator(api, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, MaxResults: aws.Int32(1000)})
 	for snaps.HasMorePages() {

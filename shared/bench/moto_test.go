@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
 	"github.com/aws-commander/commander/shared/bench"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/emulator/inventory"
@@ -105,7 +106,7 @@ func seedMoto(b *testing.B, now time.Time) inventory.Spec {
 	if err != nil {
 		b.Fatal(err)
 	}
-	api := awsclient.NewEC2(cfg)
+	api := ec2client.New(cfg)
 	est := bench.Estate(motoN, 35*24*time.Hour)
 	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
 	expired := now.Add(-48 * time.Hour).Format(time.RFC3339)

@@ -7,6 +7,8 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"runtime/debug"
+	"strconv"
 
 	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/logging"
@@ -26,6 +28,9 @@ type Deps struct {
 // reason: Lambda reports an init failure, which is what a misconfigured
 // deployment should see, rather than every invocation failing later.
 func Start(function string) Deps {
+	if limit, ok := MemoryLimit(os.Getenv); ok {
+		debug.SetMemoryLimit(limit)
+	}
 	s, err := settings.Load(os.Getenv)
 	if err != nil {
 		fail(function, "invalid configuration", err)
@@ -49,6 +54,23 @@ func Build(ctx context.Context, function string, s settings.Settings) (Deps, err
 		return Deps{}, err
 	}
 	return Deps{Function: function, Settings: s, Log: log, AWS: cfg}, nil
+}
+
+// MemoryLimit is the Go runtime's soft memory limit for a function given
+// AWS_LAMBDA_FUNCTION_MEMORY_SIZE (MB): 80 % of it, leaving the rest to the
+// mapped binary and the runtime's own overhead. Without it the collector
+// lets the heap grow to twice the live data, which at 200 000 snapshots
+// would outgrow a 128 MB function; with it, it collects harder only when
+// near the limit. An explicit GOMEMLIMIT wins; outside Lambda there is none.
+func MemoryLimit(getenv func(string) string) (int64, bool) {
+	if getenv("GOMEMLIMIT") != "" {
+		return 0, false
+	}
+	mb, err := strconv.ParseInt(getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), 10, 64)
+	if err != nil || mb < 128 || mb > 10240 {
+		return 0, false // not in Lambda, or not a size Lambda allows
+	}
+	return mb << 20 * 8 / 10, true
 }
 
 func fail(function, what string, err error) {

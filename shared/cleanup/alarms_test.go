@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,7 +35,7 @@ policies:
 func TestAlarms(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	cw := awsclient.NewCloudWatch(f.cfg)
+	cw := cloudwatchclient.New(f.cfg)
 	live := f.instance("running", nil, nil)
 	dead := f.instance("running", nil, nil)
 	if _, err := f.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{dead}}); err != nil {

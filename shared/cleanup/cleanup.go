@@ -1,13 +1,16 @@
-// Package cleanup is the scheduled cleanup job: for every region and every
-// resource type with policies, it lists the inventory (server-side filters
-// first, page by page), plans each resource with package plan, guards the
-// plan (dry-run, protection, termination/stop protection, mark-then-act,
-// circuit breaker per policy), acts with batch APIs and bounded
-// concurrency, and reports (JSON report, EMF metrics, audit events).
+// Package cleanup is the scheduled cleanup job: for every region (several
+// at once, at most COMMANDER_REGION_CONCURRENCY) and every resource type
+// with policies, it lists the inventory (server-side filters first, page by
+// page), plans each resource with package plan, guards the plan (dry-run,
+// protection, termination/stop protection, mark-then-act, circuit breaker
+// per policy over all regions), acts with batch APIs and bounded
+// concurrency, and reports (JSON report with a section per region, EMF
+// metrics, audit events).
 package cleanup
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +26,12 @@ import (
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/audit"
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/eventbridgeclient"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/boot"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/clock"
@@ -79,17 +88,17 @@ func New(d boot.Deps, pols policy.Document, metrics io.Writer) *Job {
 	for _, region := range d.Settings.Regions {
 		cfg := awsclient.InRegion(d.AWS, region)
 		clients[region] = Clients{
-			EC2: awsclient.NewEC2(cfg), CloudWatch: awsclient.NewCloudWatch(cfg), IAM: awsclient.NewIAM(cfg),
-			S3: awsclient.NewS3(cfg), Lambda: awsclient.NewLambda(cfg),
+			EC2: ec2client.New(cfg), CloudWatch: cloudwatchclient.New(cfg), IAM: iamclient.New(cfg),
+			S3: s3client.New(cfg), Lambda: lambdaclient.New(cfg),
 		}
 	}
 	job := &Job{
 		Function: d.Function, Settings: d.Settings, Policies: pols, Log: d.Log,
 		Clients: func(region string) Clients { return clients[region] },
-		Audit:   awsclient.NewEventBridge(d.AWS), Clock: clock.Real{}, Metrics: metrics,
+		Audit:   eventbridgeclient.New(d.AWS), Clock: clock.Real{}, Metrics: metrics,
 	}
 	if name := os.Getenv("AWS_LAMBDA_FUNCTION_NAME"); name != "" {
-		job.FollowUp = InvokeSelf(awsclient.NewLambda(d.AWS), name)
+		job.FollowUp = InvokeSelf(lambdaclient.New(d.AWS), name)
 	}
 	return job
 }
@@ -104,14 +113,6 @@ type Request struct {
 	Now string `json:"now"`
 	// Resume continues a run that stopped before its deadline (set by the run itself).
 	Resume *Resume `json:"resume,omitempty"`
-}
-
-// Resume is where a follow-up invocation starts: the region and resource
-// type the previous one did not reach, and how many hand-overs came before.
-type Resume struct {
-	Region string `json:"region"`
-	Type   string `json:"type"`
-	Hop    int    `json:"hop"`
 }
 
 // MaxHops bounds a chain of follow-up invocations, so a run that makes no
@@ -173,7 +174,7 @@ func (j *Job) Handle(ctx context.Context, raw json.RawMessage) (*report.Report, 
 	counter := awsclient.NewCounter()
 	ctx = awsclient.WithCounter(ctx, counter)
 
-	r := &run{job: j, now: now, dryRun: dryRun, rep: rep, stats: map[string]int{}}
+	r := &run{job: j, now: now, dryRun: dryRun, rep: rep, stats: map[string]int{}, breaker: newBreaker(j.Settings.Breaker(), req.Resume)}
 	if err := r.all(ctx, pols, req.Resume); err != nil {
 		return nil, fmt.Errorf("%s: %w", j.Function, err)
 	}
@@ -215,7 +216,11 @@ func DecodeRequest(t trigger.Trigger) (Request, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return Request{}, fmt.Errorf(`request %s: accepts {"dryRun": true|false, "policies": ["name", ...], "now": "RFC 3339 time", "resume": {"region", "type", "hop"}}`, strings.TrimPrefix(err.Error(), "json: "))
+		what := strings.TrimPrefix(err.Error(), "json: ")
+		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+			what = fmt.Sprintf("field %q is a JSON %s", te.Field, te.Value)
+		}
+		return Request{}, fmt.Errorf(`request %s: accepts {"dryRun": true|false, "policies": ["name", ...], "now": "RFC 3339 time", "resume": {"hop": n, "regions": [{"region": "r", "type": "t"}, ...], "actions": {"policy": n}, "tripped": ["policy"]}}`, what)
 	}
 	return req, nil
 }
@@ -248,15 +253,18 @@ var typeOrder = []string{policy.EC2Instance, policy.CloudWatchAlarm, policy.EC2V
 
 // run is one invocation's state.
 type run struct {
-	job     *Job
-	now     time.Time
-	dryRun  bool
-	rep     *report.Report
-	mu      sync.Mutex     // guards stats: acts report concurrently
+	job    *Job
+	now    time.Time
+	dryRun bool
+	rep    *report.Report
+	// mu guards stats, marked and tripped: regions run concurrently, and so
+	// do the acts within one.
+	mu      sync.Mutex
 	stats   map[string]int // metric name -> value
 	marked  []markedResource
-	tripped []string
-	next    *Resume // where a follow-up resumes, when the run stopped early
+	tripped []string // policy@region where the breaker stopped a policy
+	breaker *breaker // per policy across every region of the run
+	next    *Resume  // where a follow-up resumes, when the run stopped early
 	finals  finalSnapshots
 }
 
@@ -267,38 +275,6 @@ type markedResource struct {
 	Policy   string    `json:"policy"`
 	Action   string    `json:"action"`
 	Due      time.Time `json:"due"`
-}
-
-// all runs every region and type in order, from resume on when set.
-func (r *run) all(ctx context.Context, doc policy.Document, resume *Resume) error {
-	start, hop := 0, 0
-	if resume != nil {
-		ri, ti := slices.Index(r.job.Settings.Regions, resume.Region), slices.Index(typeOrder, resume.Type)
-		if ri < 0 || ti < 0 || resume.Hop < 1 {
-			return fmt.Errorf(`field "resume" = %+v: accepts a region of COMMANDER_REGIONS, a resource type and a hop from 1`, *resume)
-		}
-		start, hop = ri*len(typeOrder)+ti, resume.Hop
-	}
-	for i, region := range r.job.Settings.Regions {
-		api := r.job.Clients(region)
-		for j, typ := range typeOrder {
-			pols := doc.ForType(typ)
-			if len(pols) == 0 || (kinds[typ].global && i > 0) || i*len(typeOrder)+j < start {
-				continue
-			}
-			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < deadlineMargin {
-				r.next = &Resume{Region: region, Type: typ, Hop: hop + 1}
-				r.rep.Next = r.next
-				r.rep.Partial(fmt.Sprintf("stopped before the Lambda deadline at %s in %s (every step is idempotent)", typ, region))
-				return nil
-			}
-			if err := r.resourceType(ctx, api, region, typ, pols); err != nil {
-				r.stats["Errors"]++
-				r.rep.Partial(fmt.Sprintf("%s in %s: %v", typ, region, err))
-			}
-		}
-	}
-	return nil
 }
 
 // handOver invokes a follow-up that resumes where this run stopped, with
@@ -323,6 +299,13 @@ func (j *Job) handOver(ctx context.Context, r *run, req Request, now string) {
 	r.rep.Partial(fmt.Sprintf("handed over to a follow-up invocation (hop %d)", r.next.Hop))
 }
 
+// count adds n to a metric.
+func (r *run) count(name string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stats[name] += n
+}
+
 // add records a decision and bumps the metric for it.
 func (r *run) add(d report.Decision) {
 	r.rep.Add(d)
@@ -345,6 +328,11 @@ func (r *run) add(d report.Decision) {
 func (j *Job) publish(ctx context.Context, r *run, took time.Duration) {
 	rep := r.rep
 	emit := audit.Emitter{API: j.Audit, Bus: j.Settings.EventBus}
+	// Regions finish in any order: the events list them in a stable one.
+	slices.SortFunc(r.marked, func(a, b markedResource) int {
+		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Resource, b.Resource))
+	})
+	slices.Sort(r.tripped)
 	if len(r.marked) > 0 {
 		listed := r.marked
 		if len(listed) > MaxPlannedInAudit {

@@ -11,7 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/eventbridgeclient"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/clock"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/report"
@@ -36,7 +41,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	cfg := emulatortest.Config(t)
-	return &fixture{t: t, ec2: awsclient.NewEC2(cfg), cfg: cfg}
+	return &fixture{t: t, ec2: ec2client.New(cfg), cfg: cfg}
 }
 
 // job builds a Job from a policy document and settings variables on top of
@@ -61,9 +66,9 @@ func (f *fixture) job(doc string, env map[string]string) *Job {
 		Function: "cleanup", Settings: s, Policies: pols,
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Clients: func(string) Clients {
-			return Clients{EC2: f.ec2, CloudWatch: awsclient.NewCloudWatch(f.cfg), IAM: awsclient.NewIAM(f.cfg), S3: awsclient.NewS3(f.cfg), Lambda: awsclient.NewLambda(f.cfg)}
+			return Clients{EC2: f.ec2, CloudWatch: cloudwatchclient.New(f.cfg), IAM: iamclient.New(f.cfg), S3: s3client.New(f.cfg), Lambda: lambdaclient.New(f.cfg)}
 		},
-		Audit: awsclient.NewEventBridge(f.cfg),
+		Audit: eventbridgeclient.New(f.cfg),
 		Clock: clock.Real{}, Metrics: &f.emf,
 	}
 }
@@ -581,6 +586,18 @@ func TestHandleRefusesBadRequests(t *testing.T) {
 		{"bad now", live, `{"now":"tomorrow"}`, `field "now"`},
 		{"http refused", live, `{"version":"2.0","routeKey":"POST /cleanup","requestContext":{"requestId":"r"}}`, "http trigger is not accepted"},
 		{"not json", live, `[]`, "JSON object"},
+		{"resume of the old shape", live, `{"resume":{"region":"us-east-1","type":"ec2:instance","hop":1}}`, `unknown field "region"`},
+		{"resume hop 0", live, `{"resume":{"hop":0,"regions":[{"region":"us-east-1","type":"ec2:instance"}]}}`, `field "resume.hop" = 0: accepts a whole number from 1`},
+		{"resume with no region", live, `{"resume":{"hop":1,"regions":[]}}`, `field "resume.regions" is empty`},
+		{"resume region outside the run", live, `{"resume":{"hop":1,"regions":[{"region":"mars-1","type":"ec2:instance"}]}}`, `field "resume.regions[0].region" = "mars-1": accepts a region of COMMANDER_REGIONS (us-east-1) or "global"`},
+		{"resume region twice", live, `{"resume":{"hop":1,"regions":[{"region":"us-east-1","type":"ec2:instance"},{"region":"us-east-1","type":"ec2:volume"}]}}`, `field "resume.regions[1].region" = "us-east-1": accepts each region once`},
+		{"resume unknown type", live, `{"resume":{"hop":1,"regions":[{"region":"us-east-1","type":"ec2:nope"}]}}`, `field "resume.regions[0].type" = "ec2:nope": accepts one of ec2:instance,`},
+		{"resume global type in a region", live, `{"resume":{"hop":1,"regions":[{"region":"us-east-1","type":"iam:role"}]}}`, `field "resume.regions[0].type" = "iam:role"`},
+		{"resume regional type in global", live, `{"resume":{"hop":1,"regions":[{"region":"global","type":"ec2:volume"}]}}`, `field "resume.regions[0].type" = "ec2:volume": accepts one of iam:role, iam:instance-profile`},
+		{"resume actions of an unknown policy", live, `{"resume":{"hop":1,"regions":[{"region":"us-east-1","type":"ec2:volume"}],"actions":{"nope":1}}}`, `field "resume.actions" has "nope": 1: accepts a policy name`},
+		{"resume negative actions", live, `{"resume":{"hop":1,"regions":[{"region":"us-east-1","type":"ec2:volume"}],"actions":{"idle-addresses":-1}}}`, `field "resume.actions" has "idle-addresses": -1`},
+		{"resume tripped unknown policy", live, `{"resume":{"hop":1,"regions":[{"region":"us-east-1","type":"ec2:volume"}],"tripped":["nope"]}}`, `field "resume.tripped[0]" = "nope"`},
+		{"resume region not an object", live, `{"resume":{"hop":1,"regions":["us-east-1"]}}`, `field "resume.regions" is a JSON string`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

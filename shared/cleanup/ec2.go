@@ -296,7 +296,8 @@ type finalSnapshots struct {
 }
 
 // load lists the region's final snapshots unless this run already has.
-// actVolumes runs one policy at a time, so loads do not race each other.
+// Only the region's own goroutine loads it (regions run concurrently, the
+// policies within one one at a time), so loads do not race each other.
 func (f *finalSnapshots) load(ctx context.Context, api EC2API, region string) error {
 	f.mu.Lock()
 	_, done := f.region[region]

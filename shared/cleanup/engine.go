@@ -32,7 +32,8 @@ type kind struct {
 	// tag sets tags on items, untag removes keys; both answer per resource id.
 	tag   func(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error
 	untag func(ctx context.Context, r *run, c Clients, items []item, keys ...string) map[string]error
-	// global types (IAM) run once, with the first region's clients.
+	// global types (IAM) run once per run, as the region "global", with the
+	// first region's clients.
 	global bool
 }
 
@@ -88,7 +89,7 @@ func (r *run) resourceType(ctx context.Context, api Clients, region, typ string,
 			acts[d.Policy] = append(acts[d.Policy], it)
 		}
 	})
-	r.stats["Candidates"] += inventory
+	r.count("Candidates", inventory)
 	if k.guard != nil {
 		marks = k.guard(ctx, r, api, marks)
 		for name, list := range acts {
@@ -102,12 +103,15 @@ func (r *run) resourceType(ctx context.Context, api Clients, region, typ string,
 		if len(list) == 0 {
 			continue
 		}
-		// The breaker counts this policy's actions against the inventory of its type.
-		if err := s.Breaker().Check(len(list), inventory); err != nil {
-			msg := fmt.Sprintf("policy %s in %s: %v", p.Name, region, err)
-			r.rep.Partial(msg)
+		// The breaker counts this policy's actions against the inventory of
+		// its type here, and against its cap over every region of the run.
+		if err := r.breaker.allow(p.Name, region, len(list), inventory); err != nil {
+			msg := fmt.Sprintf("policy %s: %v", p.Name, err)
+			r.rep.PartialIn(region, msg)
+			r.mu.Lock()
 			r.tripped = append(r.tripped, p.Name+"@"+region)
 			r.stats["BreakerTrips"]++
+			r.mu.Unlock()
 			for _, it := range list {
 				r.add(decision(it, p.Action, report.Skipped, "not acted on: "+msg))
 			}
@@ -165,7 +169,9 @@ func (r *run) mark(ctx context.Context, k kind, api Clients, items []item) {
 					continue
 				}
 				r.add(decision(it, "mark", report.Done, it.dec.Reason+"; due "+key[1]))
+				r.mu.Lock()
 				r.marked = append(r.marked, markedResource{it.res.ID, it.res.Type, it.res.Region, it.dec.Policy, it.dec.Action, it.dec.Due})
+				r.mu.Unlock()
 			}
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,7 +22,7 @@ const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal
 func TestIAM(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	api := awsclient.NewIAM(f.cfg)
+	api := iamclient.New(f.cfg)
 	must := func(_ any, err error) {
 		t.Helper()
 		if err != nil {

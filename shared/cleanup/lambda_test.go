@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,7 +24,7 @@ import (
 func TestFunctions(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	api := awsclient.NewLambda(f.cfg)
+	api := lambdaclient.New(f.cfg)
 	now := time.Now().UTC().Add(40 * day)
 	expired := now.Add(-day).Format(time.RFC3339)
 	function := f.function
@@ -71,9 +72,9 @@ policies:
 func (f *fixture) function(name string, tg map[string]string) {
 	f.t.Helper()
 	ctx := context.Background()
-	role, err := awsclient.NewIAM(f.cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("fn")})
+	role, err := iamclient.New(f.cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("fn")})
 	if err != nil {
-		out, cerr := awsclient.NewIAM(f.cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fn"), AssumeRolePolicyDocument: aws.String(trust)})
+		out, cerr := iamclient.New(f.cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fn"), AssumeRolePolicyDocument: aws.String(trust)})
 		if cerr != nil {
 			f.t.Fatal(cerr)
 		}
@@ -84,7 +85,7 @@ func (f *fixture) function(name string, tg map[string]string) {
 	w, _ := zw.Create("bootstrap")
 	w.Write([]byte("#!/bin/sh\n"))
 	zw.Close()
-	if _, err := awsclient.NewLambda(f.cfg).CreateFunction(ctx, &lambda.CreateFunctionInput{
+	if _, err := lambdaclient.New(f.cfg).CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String(name), Role: role.Role.Arn, Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"),
 		Code: &lambdatypes.FunctionCode{ZipFile: code.Bytes()}, Tags: tg,
 	}); err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,7 +22,7 @@ import (
 func TestBuckets(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	api := awsclient.NewS3(f.cfg)
+	api := s3client.New(f.cfg)
 	bucket := func(name string, tg map[string]string, object bool) {
 		if _, err := api.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
 			t.Fatal(err)

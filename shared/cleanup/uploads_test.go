@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
@@ -27,7 +27,7 @@ policies:
 
 func (f *fixture) bucket(name string, tg map[string]string) {
 	f.t.Helper()
-	api := awsclient.NewS3(f.cfg)
+	api := s3client.New(f.cfg)
 	if _, err := api.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
 		f.t.Fatal(err)
 	}
@@ -42,14 +42,14 @@ func (f *fixture) setBucketTags(name string, tg map[string]string) {
 	for _, k := range sortedStrings(tg) {
 		set = append(set, s3types.Tag{Key: aws.String(k), Value: aws.String(tg[k])})
 	}
-	if _, err := awsclient.NewS3(f.cfg).PutBucketTagging(context.Background(), &s3.PutBucketTaggingInput{Bucket: aws.String(name), Tagging: &s3types.Tagging{TagSet: set}}); err != nil {
+	if _, err := s3client.New(f.cfg).PutBucketTagging(context.Background(), &s3.PutBucketTaggingInput{Bucket: aws.String(name), Tagging: &s3types.Tagging{TagSet: set}}); err != nil {
 		f.t.Fatal(err)
 	}
 }
 
 func (f *fixture) bucketTags(name string) map[string]string {
 	f.t.Helper()
-	tg, err := bucketTags(context.Background(), awsclient.NewS3(f.cfg), name)
+	tg, err := bucketTags(context.Background(), s3client.New(f.cfg), name)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func (f *fixture) bucketTags(name string) map[string]string {
 // upload starts a multipart upload and returns its report id.
 func (f *fixture) upload(bucket, key string) string {
 	f.t.Helper()
-	out, err := awsclient.NewS3(f.cfg).CreateMultipartUpload(context.Background(), &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	out, err := s3client.New(f.cfg).CreateMultipartUpload(context.Background(), &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func (f *fixture) upload(bucket, key string) string {
 func (f *fixture) uploadsLeft(bucket string) []string {
 	f.t.Helper()
 	var out []string
-	api := awsclient.NewS3(f.cfg)
+	api := s3client.New(f.cfg)
 	if err := eachUpload(context.Background(), api, bucket, func(u s3types.MultipartUpload) {
 		out = append(out, uploadID(bucket, aws.ToString(u.Key), aws.ToString(u.UploadId)))
 	}); err != nil {
@@ -272,7 +272,7 @@ func TestUploadGoneBeforeAbort(t *testing.T) {
 	now := time.Now().UTC().Add(40 * day)
 	j := f.job(uploadsDoc, map[string]string{"COMMANDER_CLEANUP_GRACE": "1d"})
 	f.run(j, now, "")
-	real := awsclient.NewS3(f.cfg)
+	real := s3client.New(f.cfg)
 	racing := &racingS3{Client: real, before: func() {
 		for _, id := range []string{a, b} {
 			bucket, key, upload, _ := uploadOf(plan.Resource{ID: id, Name: "managed"})

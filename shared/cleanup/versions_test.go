@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,7 +31,7 @@ policies:
 // each (moto, like Lambda, publishes only a changed function).
 func (f *fixture) versions(name string, n int) {
 	f.t.Helper()
-	api := awsclient.NewLambda(f.cfg)
+	api := lambdaclient.New(f.cfg)
 	for i := range n {
 		var code bytes.Buffer
 		zw := zip.NewWriter(&code)
@@ -53,7 +53,7 @@ func (f *fixture) alias(function, name, version string, weights map[string]float
 	if weights != nil {
 		in.RoutingConfig = &lambdatypes.AliasRoutingConfiguration{AdditionalVersionWeights: weights}
 	}
-	if _, err := awsclient.NewLambda(f.cfg).CreateAlias(context.Background(), in); err != nil {
+	if _, err := lambdaclient.New(f.cfg).CreateAlias(context.Background(), in); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -62,7 +62,7 @@ func (f *fixture) alias(function, name, version string, weights map[string]float
 func (f *fixture) versionsLeft(name string) string {
 	f.t.Helper()
 	var out []string
-	p := lambda.NewListVersionsByFunctionPaginator(awsclient.NewLambda(f.cfg), &lambda.ListVersionsByFunctionInput{FunctionName: aws.String(name)})
+	p := lambda.NewListVersionsByFunctionPaginator(lambdaclient.New(f.cfg), &lambda.ListVersionsByFunctionInput{FunctionName: aws.String(name)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {
@@ -78,7 +78,7 @@ func (f *fixture) versionsLeft(name string) string {
 
 func (f *fixture) functionTags(name string) map[string]string {
 	f.t.Helper()
-	api := awsclient.NewLambda(f.cfg)
+	api := lambdaclient.New(f.cfg)
 	fn, err := api.GetFunction(context.Background(), &lambda.GetFunctionInput{FunctionName: aws.String(name)})
 	if err != nil {
 		f.t.Fatal(err)
@@ -146,7 +146,7 @@ func TestLambdaVersions(t *testing.T) {
 	}
 
 	// During the grace, live moves from 2 to 5: 5 is unmarked, 2 marked afresh.
-	if _, err := awsclient.NewLambda(f.cfg).UpdateAlias(context.Background(), &lambda.UpdateAliasInput{
+	if _, err := lambdaclient.New(f.cfg).UpdateAlias(context.Background(), &lambda.UpdateAliasInput{
 		FunctionName: aws.String("app"), Name: aws.String("live"), FunctionVersion: aws.String("5"),
 	}); err != nil {
 		t.Fatal(err)
@@ -281,7 +281,7 @@ func TestLambdaVersionChangesBeforeDelete(t *testing.T) {
 	if rep := f.run(j, now, ""); rep.Count("mark", report.Done) != 3 {
 		t.Fatalf("mark run: %v %v", rep.Counts, rep.Errors)
 	}
-	real := awsclient.NewLambda(f.cfg)
+	real := lambdaclient.New(f.cfg)
 	racing := &racingLambda{Client: real, before: func() {
 		f.alias("app", "late", "3", nil)
 		if _, err := real.DeleteFunction(context.Background(), &lambda.DeleteFunctionInput{FunctionName: aws.String("app"), Qualifier: aws.String("1")}); err != nil {

@@ -7,7 +7,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/emulator"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,7 +58,7 @@ func TestScenario(t *testing.T) {
 func checkState(t *testing.T, cfg aws.Config, e Estate) {
 	t.Helper()
 	ctx := context.Background()
-	compute := awsclient.NewEC2(cfg)
+	compute := ec2client.New(cfg)
 
 	states := map[string]ec2types.InstanceStateName{}
 	instTags := map[string]map[string]string{}
@@ -123,11 +125,11 @@ func checkState(t *testing.T, cfg aws.Config, e Estate) {
 		t.Errorf("the manual snapshot %s (younger than the 90-day orphan rule) is gone: %v", e.OldSnapshot, err)
 	}
 
-	v, err := awsclient.NewS3(cfg).GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(e.BackupBucket)})
+	v, err := s3client.New(cfg).GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(e.BackupBucket)})
 	if err != nil || v.Status != s3types.BucketVersioningStatusEnabled {
 		t.Errorf("backup bucket versioning = %v (%v), want Enabled", v, err)
 	}
-	if _, err := awsclient.NewIAM(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(e.UnusedRole)}); err == nil {
+	if _, err := iamclient.New(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(e.UnusedRole)}); err == nil {
 		t.Errorf("unused role %s still exists", e.UnusedRole)
 	}
 
@@ -138,11 +140,11 @@ func checkState(t *testing.T, cfg aws.Config, e Estate) {
 	if err != nil || len(launched.Reservations) != 1 || len(launched.Reservations[0].Instances) != 1 {
 		t.Errorf("instances launched through the api: %v (%v), want exactly one", launched, err)
 	}
-	if _, err := awsclient.NewS3(cfg).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("commander-demo-bucket")}); err == nil {
+	if _, err := s3client.New(cfg).HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("commander-demo-bucket")}); err == nil {
 		t.Error("bucket commander-demo-bucket, deleted through the api, still exists")
 	}
 	for _, role := range []string{"commander-demo-lambda", "commander-demo-ec2"} {
-		if _, err := awsclient.NewIAM(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)}); err == nil {
+		if _, err := iamclient.New(cfg).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)}); err == nil {
 			t.Errorf("role %s, deleted through the api, still exists", role)
 		}
 	}

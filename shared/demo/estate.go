@@ -6,7 +6,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -37,7 +40,7 @@ type Estate struct {
 // Seed creates the estate through the SDK.
 func Seed(ctx context.Context, cfg aws.Config, now time.Time) (Estate, error) {
 	e := Estate{Seeded: now, BackupBucket: "commander-demo-backups", UnusedRole: "commander-demo-unused"}
-	compute := awsclient.NewEC2(cfg)
+	compute := ec2client.New(cfg)
 	ami, err := amazonLinux(ctx, compute)
 	if err != nil {
 		return e, err
@@ -102,7 +105,7 @@ func Seed(ctx context.Context, cfg aws.Config, now time.Time) (Estate, error) {
 	}
 	e.OldSnapshot = aws.ToString(snap.SnapshotId)
 
-	watch := awsclient.NewCloudWatch(cfg)
+	watch := cloudwatchclient.New(cfg)
 	e.WebAlarm = "commander-cpu-" + e.Web
 	if _, err := watch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
 		AlarmName: aws.String(e.WebAlarm), Namespace: aws.String("AWS/EC2"), MetricName: aws.String("CPUUtilization"),
@@ -114,7 +117,7 @@ func Seed(ctx context.Context, cfg aws.Config, now time.Time) (Estate, error) {
 		return e, fmt.Errorf("create alarm: %w", err)
 	}
 
-	store := awsclient.NewS3(cfg)
+	store := s3client.New(cfg)
 	if _, err := store.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(e.BackupBucket)}); err != nil {
 		return e, fmt.Errorf("create bucket: %w", err)
 	}
@@ -123,7 +126,7 @@ func Seed(ctx context.Context, cfg aws.Config, now time.Time) (Estate, error) {
 		return e, fmt.Errorf("tag bucket: %w", err)
 	}
 
-	roles := awsclient.NewIAM(cfg)
+	roles := iamclient.New(cfg)
 	managed := tags.Managed("demo-seed", now)
 	roleTags := tags.List(managed, func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} })
 	if _, err := roles.CreateRole(ctx, &iam.CreateRoleInput{

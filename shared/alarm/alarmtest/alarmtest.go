@@ -13,7 +13,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/eventbridgeclient"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
@@ -45,8 +49,8 @@ type Fixture struct {
 // New returns a Fixture over cfg (emulatortest.Config).
 func New(t testing.TB, cfg aws.Config) *Fixture {
 	return &Fixture{t: t, ctx: context.Background(),
-		EC2: awsclient.NewEC2(cfg), CW: awsclient.NewCloudWatch(cfg), Lambda: awsclient.NewLambda(cfg),
-		Events: awsclient.NewEventBridge(cfg), SQS: sqs.NewFromConfig(cfg), IAM: awsclient.NewIAM(cfg)}
+		EC2: ec2client.New(cfg), CW: cloudwatchclient.New(cfg), Lambda: lambdaclient.New(cfg),
+		Events: eventbridgeclient.New(cfg), SQS: sqs.NewFromConfig(cfg), IAM: iamclient.New(cfg)}
 }
 
 func (f *Fixture) check(what string, err error) {

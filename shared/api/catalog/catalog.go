@@ -14,7 +14,12 @@ import (
 	"github.com/aws-commander/commander/shared/api/lambdacmd"
 	"github.com/aws-commander/commander/shared/api/s3cmd"
 	"github.com/aws-commander/commander/shared/audit"
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/eventbridgeclient"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/boot"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -26,13 +31,13 @@ func New(d boot.Deps, get func(string) string) (*api.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cw := awsclient.NewCloudWatch(d.AWS)
-	lam := awsclient.NewLambda(d.AWS)
-	ev := awsclient.NewEventBridge(d.AWS)
-	iamc := awsclient.NewIAM(d.AWS)
-	s3c := awsclient.NewS3(d.AWS)
+	cw := cloudwatchclient.New(d.AWS)
+	lam := lambdaclient.New(d.AWS)
+	ev := eventbridgeclient.New(d.AWS)
+	iamc := iamclient.New(d.AWS)
+	s3c := s3client.New(d.AWS)
 	reg, err := api.NewRegistry(
-		ec2cmd.Commands(ec2cmd.Deps{EC2: awsclient.NewEC2(d.AWS), CW: cw, Settings: d.Settings}),
+		ec2cmd.Commands(ec2cmd.Deps{EC2: ec2client.New(d.AWS), CW: cw, Settings: d.Settings}),
 		s3cmd.Commands(s3cmd.Deps{S3: s3c, Presign: s3.NewPresignClient(s3c), Region: d.AWS.Region, Settings: d.Settings}),
 		iamcmd.Commands(iamcmd.Deps{IAM: iamc, Settings: d.Settings}),
 		cwcmd.Commands(cwcmd.Deps{CW: cw, Settings: d.Settings}),

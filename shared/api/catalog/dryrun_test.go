@@ -9,7 +9,12 @@ import (
 	"testing"
 
 	"github.com/aws-commander/commander/shared/api/ec2cmd"
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/eventbridgeclient"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -101,7 +106,7 @@ func fingerprint(t *testing.T, h *harness) string {
 			t.Fatal(err)
 		}
 	}
-	sc := awsclient.NewS3(h.cfg)
+	sc := s3client.New(h.cfg)
 	bs, err := sc.ListBuckets(ctx, &s3.ListBucketsInput{})
 	must(err)
 	for _, bk := range bs.Buckets {
@@ -109,7 +114,7 @@ func fingerprint(t *testing.T, h *harness) string {
 		must(err)
 		fmt.Fprintf(&b, "bucket %s %d/%d; ", aws.ToString(bk.Name), len(v.Versions), len(v.DeleteMarkers))
 	}
-	ec := awsclient.NewEC2(h.cfg)
+	ec := ec2client.New(h.cfg)
 	is, err := ec.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
 	must(err)
 	for _, r := range is.Reservations {
@@ -122,7 +127,7 @@ func fingerprint(t *testing.T, h *harness) string {
 	for _, g := range gs.SecurityGroups {
 		fmt.Fprintf(&b, "sg %s %d; ", aws.ToString(g.GroupName), len(g.IpPermissions))
 	}
-	ic := awsclient.NewIAM(h.cfg)
+	ic := iamclient.New(h.cfg)
 	rs, err := ic.ListRoles(ctx, &iam.ListRolesInput{})
 	must(err)
 	for _, r := range rs.Roles {
@@ -135,12 +140,12 @@ func fingerprint(t *testing.T, h *harness) string {
 	for _, p := range ps.InstanceProfiles {
 		fmt.Fprintf(&b, "profile %s %d; ", aws.ToString(p.InstanceProfileName), len(p.Roles))
 	}
-	al, err := awsclient.NewCloudWatch(h.cfg).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
+	al, err := cloudwatchclient.New(h.cfg).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
 	must(err)
 	for _, a := range al.MetricAlarms {
 		fmt.Fprintf(&b, "alarm %s %g; ", aws.ToString(a.AlarmName), aws.ToFloat64(a.Threshold))
 	}
-	lc := awsclient.NewLambda(h.cfg)
+	lc := lambdaclient.New(h.cfg)
 	fs, err := lc.ListFunctions(ctx, &lambda.ListFunctionsInput{})
 	must(err)
 	for _, f := range fs.Functions {
@@ -149,10 +154,10 @@ func fingerprint(t *testing.T, h *harness) string {
 			fmt.Fprintf(&b, "policy %d; ", len(aws.ToString(p.Policy)))
 		}
 	}
-	rl, err := awsclient.NewEventBridge(h.cfg).ListRules(ctx, &eventbridge.ListRulesInput{})
+	rl, err := eventbridgeclient.New(h.cfg).ListRules(ctx, &eventbridge.ListRulesInput{})
 	must(err)
 	for _, r := range rl.Rules {
-		tg, err := awsclient.NewEventBridge(h.cfg).ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: r.Name})
+		tg, err := eventbridgeclient.New(h.cfg).ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: r.Name})
 		must(err)
 		fmt.Fprintf(&b, "rule %s %d; ", aws.ToString(r.Name), len(tg.Targets))
 	}

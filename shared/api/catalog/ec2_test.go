@@ -6,7 +6,8 @@ import (
 	"testing"
 
 	"github.com/aws-commander/commander/shared/api/ec2cmd"
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -17,8 +18,8 @@ import (
 func TestEC2Lifecycle(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	ec := awsclient.NewEC2(h.cfg)
-	cw := awsclient.NewCloudWatch(h.cfg)
+	ec := ec2client.New(h.cfg)
+	cw := cloudwatchclient.New(h.cfg)
 
 	// A dry run launches nothing.
 	dry := h.direct("ec2.launch", map[string]any{"name": "web"}, true).ok(t, "dry launch")
@@ -127,7 +128,7 @@ func TestEC2Lifecycle(t *testing.T) {
 // A retried launch (same request token) launches one instance.
 func TestEC2LaunchIsIdempotent(t *testing.T) {
 	h := newHarness(t, nil)
-	ec := awsclient.NewEC2(h.cfg)
+	ec := ec2client.New(h.cfg)
 	raw := []byte(`{"action":"ec2.launch","params":{"alarm":false,"instanceType":"t3.micro"}}`)
 	var a, b ec2cmd.LaunchResult
 	h.handle(raw, "same-request").ok(t, "first").into(t, &a)
@@ -143,7 +144,7 @@ func TestEC2LaunchIsIdempotent(t *testing.T) {
 func TestEC2SecurityGroupsAndNetwork(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	ec := awsclient.NewEC2(h.cfg)
+	ec := ec2client.New(h.cfg)
 	var vpcs struct {
 		Vpcs []struct {
 			ID        string `json:"vpcId"`
@@ -259,7 +260,7 @@ func describe(t *testing.T, ec *ec2.Client, id string) types.Instance {
 // launch may wait until running; HTTP may not.
 func TestEC2LaunchOptions(t *testing.T) {
 	h := newHarness(t, map[string]string{"COMMANDER_AMI_ID": "ami-02ee394167633f6bf", "COMMANDER_ROOT_VOLUME_SIZE_GB": "12"})
-	ec := awsclient.NewEC2(h.cfg)
+	ec := ec2client.New(h.cfg)
 	var res ec2cmd.LaunchResult
 	h.direct("ec2.launch", map[string]any{"wait": true, "alarm": false}, false).ok(t, "launch and wait").into(t, &res)
 	if res.Instance.AMI != "ami-02ee394167633f6bf" || res.Instance.State != "running" || len(res.Warnings) != 0 {
@@ -277,7 +278,7 @@ func TestEC2LaunchOptions(t *testing.T) {
 // ec2.list pages with a next token.
 func TestEC2ListPages(t *testing.T) {
 	h := newHarness(t, nil)
-	ec := awsclient.NewEC2(h.cfg)
+	ec := ec2client.New(h.cfg)
 	for range 7 { // one reservation each: moto pages by reservation
 		if _, err := ec.RunInstances(context.Background(), &ec2.RunInstancesInput{ImageId: aws.String("ami-02ee394167633f6bf"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}); err != nil {
 			t.Fatal(err)

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/api"
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -20,7 +21,7 @@ import (
 func TestIAMRoleLifecycle(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	c := awsclient.NewIAM(h.cfg)
+	c := iamclient.New(h.cfg)
 	policies := []string{"arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}
 	body := map[string]any{"name": "commander-ec2", "service": "ec2.amazonaws.com", "policyArns": policies}
 
@@ -104,7 +105,7 @@ func TestIAMRoleLifecycle(t *testing.T) {
 func TestIAMListUsers(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	c := awsclient.NewIAM(h.cfg)
+	c := iamclient.New(h.cfg)
 	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob")}); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestIAMListUsers(t *testing.T) {
 func TestCloudWatchCommands(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	c := awsclient.NewCloudWatch(h.cfg)
+	c := cloudwatchclient.New(h.cfg)
 	const id = "i-0123456789abcdef0"
 	h.direct("cloudwatch.createCpuAlarm", map[string]any{"instanceId": id}, true).ok(t, "dry")
 	if out, _ := c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{}); len(out.MetricAlarms) != 0 {

@@ -11,7 +11,9 @@ import (
 
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/api/lambdacmd"
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/eventbridgeclient"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -38,9 +40,9 @@ func zipBase64(t *testing.T, body string) string {
 func TestLambdaLifecycle(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	lc := awsclient.NewLambda(h.cfg)
-	ic := awsclient.NewIAM(h.cfg)
-	ec := awsclient.NewEventBridge(h.cfg)
+	lc := lambdaclient.New(h.cfg)
+	ic := iamclient.New(h.cfg)
+	ec := eventbridgeclient.New(h.cfg)
 	body := map[string]any{"name": "hello", "zipBase64": zipBase64(t, "#!/bin/sh\necho v1\n"), "environment": map[string]string{"STAGE": "test"}}
 
 	var plan api.Plan
@@ -171,8 +173,8 @@ func TestJobsStart(t *testing.T) {
 func TestLambdaDeployFromS3(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	lc := awsclient.NewLambda(h.cfg)
-	ic := awsclient.NewIAM(h.cfg)
+	lc := lambdaclient.New(h.cfg)
+	ic := iamclient.New(h.cfg)
 	h.direct("s3.createBucket", map[string]any{"bucket": "commander-code"}, false).ok(t, "bucket")
 	h.direct("s3.putObject", map[string]any{"bucket": "commander-code", "key": "fn.zip", "contentBase64": zipBase64(t, "x")}, false).ok(t, "zip")
 	var role struct {
@@ -199,8 +201,8 @@ func (failCreate) CreateFunction(context.Context, *lambda.CreateFunctionInput, .
 // A failed deploy deletes the role it made.
 func TestLambdaDeployRollsBackRole(t *testing.T) {
 	h := newHarness(t, nil)
-	ic := awsclient.NewIAM(h.cfg)
-	reg, err := api.NewRegistry(lambdacmd.Commands(lambdacmd.Deps{Lambda: failCreate{awsclient.NewLambda(h.cfg)}, Events: awsclient.NewEventBridge(h.cfg), IAM: ic, Settings: h.settings(t)}))
+	ic := iamclient.New(h.cfg)
+	reg, err := api.NewRegistry(lambdacmd.Commands(lambdacmd.Deps{Lambda: failCreate{lambdaclient.New(h.cfg)}, Events: eventbridgeclient.New(h.cfg), IAM: ic, Settings: h.settings(t)}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/api/s3cmd"
-	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -22,7 +22,7 @@ import (
 func TestS3BucketLifecycle(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	c := awsclient.NewS3(h.cfg)
+	c := s3client.New(h.cfg)
 	const b = "commander-test-bucket"
 	body := map[string]any{"bucket": b, "tags": map[string]string{"team": "ops"},
 		"cors": []map[string]any{{"allowedOrigins": []string{"https://example.com"}, "allowedMethods": []string{"GET", "PUT"}, "maxAgeSeconds": 3000}}}
@@ -156,7 +156,7 @@ func TestS3BucketLifecycle(t *testing.T) {
 func TestS3DeleteBucketBatches(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	c := awsclient.NewS3(h.cfg)
+	c := s3client.New(h.cfg)
 	const b = "commander-batch-bucket"
 	h.direct("s3.createBucket", map[string]any{"bucket": b}, false).ok(t, "create")
 	g, gctx := errgroup.WithContext(ctx)
@@ -193,7 +193,7 @@ func (failEncryption) PutBucketEncryption(context.Context, *s3.PutBucketEncrypti
 // A bucket whose encryption fails is deleted again, not left unprotected.
 func TestS3CreateBucketRollsBack(t *testing.T) {
 	h := newHarness(t, nil)
-	c := awsclient.NewS3(h.cfg)
+	c := s3client.New(h.cfg)
 	reg, err := api.NewRegistry(s3cmd.Commands(s3cmd.Deps{S3: failEncryption{c}, Region: "us-east-1", Settings: h.settings(t)}))
 	if err != nil {
 		t.Fatal(err)

@@ -41,11 +41,14 @@ type Deps struct {
 
 var (
 	instanceIDRE = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
+	// Length limits are checked apart from the patterns (api.Bound): a
+	// counted repetition such as {1,1000} costs every cold start.
+
 	// OnAlarmRE is the shape of a commander:on-alarm reaction (the alarm function decides which it knows).
-	OnAlarmRE   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
-	alarmNameRE = regexp.MustCompile(`^[^\x00-\x1f]{1,255}$`)
-	dimensionRE = regexp.MustCompile(`^[^=]{1,255}=[^=]{1,1000}$`)
-	namespaceRE = regexp.MustCompile(`^[^:][^\x00-\x1f]{0,254}$`)
+	OnAlarmRE   = api.Bound(`^[a-z][a-z0-9-]*$`, 63)
+	alarmNameRE = api.Bound(`^[^\x00-\x1f]+$`, 255)
+	dimensionRE = api.Bound(`^([^=]+)=([^=]+)$`, 0, 255, 1000) // name and value
+	namespaceRE = api.Bound(`^[^:][^\x00-\x1f]*$`, 255)
 )
 
 // CPUAlarm describes an instance's CPU alarm.

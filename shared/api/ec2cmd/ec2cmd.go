@@ -54,15 +54,16 @@ var (
 	instanceIDRE   = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
 	amiRE          = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
 	instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
-	nameRE         = regexp.MustCompile(`^[\w+=,.@/: -]{1,255}$`)
-	subnetRE       = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
-	sgRE           = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
-	vpcRE          = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
-	kmsKeyRE       = regexp.MustCompile(`^(arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/+=,.@-]+|alias/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
-	tagKeyRE       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
-	tagFilterRE    = regexp.MustCompile(`^[^=]{1,128}=.{0,256}$`)
-	sgRefRE        = regexp.MustCompile(`^(sg-[0-9a-f]{8,17}|[\w .:/()#,@\[\]+=&;{}!$*-]{1,255})$`)
-	sgNameRE       = regexp.MustCompile(`^[\w .:/()#,@\[\]+=&;{}!$*-]{1,255}$`)
+	// Length limits are checked apart from the patterns (api.Bound): a
+	// counted repetition such as {1,255} costs every cold start.
+	nameRE      = api.Bound(`^[\w+=,.@/: -]+$`, 255)
+	subnetRE    = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	sgRE        = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+	vpcRE       = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
+	kmsKeyRE    = regexp.MustCompile(`^(arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/+=,.@-]+|alias/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	tagFilterRE = api.Bound(`^([^=]+)=(.*)$`, 0, 128, 256) // key and value
+	sgRefRE     = api.Bound(`^(?:sg-[0-9a-f]{8,17}|[\w .:/()#,@\[\]+=&;{}!$*-]+)$`, 255)
+	sgNameRE    = api.Bound(`^[\w .:/()#,@\[\]+=&;{}!$*-]+$`, 255)
 )
 
 var states = []string{"pending", "running", "shutting-down", "terminated", "stopping", "stopped"}
@@ -90,7 +91,7 @@ func Commands(d Deps) []api.Command {
 		{Name: "instanceProfile", Type: api.String, Pattern: nameRE, Accepts: "an instance profile name or ARN", Doc: "default: COMMANDER_INSTANCE_PROFILE"},
 		{Name: "subnetId", Type: api.String, Pattern: subnetRE, Accepts: "a subnet id such as subnet-0123456789abcdef0"},
 		{Name: "securityGroupIds", Type: api.List, Max: 5, Pattern: sgRE, Accepts: "security group ids such as sg-0123456789abcdef0"},
-		{Name: "tags", Type: api.Map, Max: 40, Pattern: tagKeyRE, Accepts: "tag keys of 1 to 128 characters"},
+		{Name: "tags", Type: api.Map, Max: 40, Pattern: api.TagKey, Accepts: "tag keys of 1 to 128 characters"},
 		{Name: "userData", Type: api.String, Max: 16 << 10, Doc: "plain text (a script or cloud-init), encoded by commander"},
 		{Name: "kmsKeyId", Type: api.String, Pattern: kmsKeyRE, Accepts: "a KMS key id, alias or ARN", Doc: "root volume key; default COMMANDER_ROOT_VOLUME_KMS_KEY, else the account's EBS key"},
 		{Name: "alarm", Type: api.Bool, Default: true, Doc: "create the instance's CPU alarm"},
@@ -128,7 +129,7 @@ func Commands(d Deps) []api.Command {
 				{Name: "description", Type: api.String, Default: "created by commander", Pattern: sgNameRE, Accepts: "1 to 255 characters"},
 				{Name: "vpcId", Type: api.String, Pattern: vpcRE, Accepts: "a VPC id such as vpc-0123456789abcdef0", Doc: "default: the default VPC"},
 				{Name: "ingress", Type: api.Object, Max: 32 << 10, Doc: `[{"protocol":"tcp","fromPort":443,"toPort":443,"cidr":"10.0.0.0/16","description":"..."}]`},
-				{Name: "tags", Type: api.Map, Max: 40, Pattern: tagKeyRE, Accepts: "tag keys of 1 to 128 characters"},
+				{Name: "tags", Type: api.Map, Max: 40, Pattern: api.TagKey, Accepts: "tag keys of 1 to 128 characters"},
 			}, Run: d.createSecurityGroup},
 		{Action: "ec2.listSecurityGroups", Method: "GET", Path: "/ec2/security-groups", Summary: "List security groups, optionally of one VPC.",
 			Params: []api.Param{{Name: "vpcId", Type: api.String, Pattern: vpcRE, Accepts: "a VPC id"}}, Run: d.listSecurityGroups},

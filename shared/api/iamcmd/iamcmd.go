@@ -51,13 +51,14 @@ type Deps struct {
 }
 
 var (
-	roleNameRE  = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	profileRE   = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	// Length limits are checked apart from the patterns (api.Bound): a
+	// counted repetition such as {1,512} costs every cold start.
+	roleNameRE  = api.Bound(`^[\w+=,.@-]+$`, 64)
+	profileRE   = api.Bound(`^[\w+=,.@-]+$`, 128)
 	serviceRE   = regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com(\.cn)?$`)
-	policyArnRE = regexp.MustCompile(`^arn:aws[\w-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]{1,512}$`)
-	pathRE      = regexp.MustCompile(`^/([\x21-\x7e]{0,510}/)?$`)
-	tagKeyRE    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
-	descRE      = regexp.MustCompile(`^[\x{0009}\x{000A}\x{000D}\x{0020}-\x{007E}\x{00A1}-\x{00FF}]{0,1000}$`)
+	policyArnRE = api.Bound(`^arn:aws[\w-]*:iam::(?:aws|\d{12}):policy/([\w+=,.@/-]+)$`, 0, 512) // the policy's path and name
+	pathRE      = api.Bound(`^/(?:[\x21-\x7e]*/)?$`, 512)                                        // / and at most 510 between
+	descRE      = api.Bound(`^[\x{0009}\x{000A}\x{000D}\x{0020}-\x{007E}\x{00A1}-\x{00FF}]*$`, 1000)
 )
 
 // Commands are the IAM commands.
@@ -71,7 +72,7 @@ func Commands(d Deps) []api.Command {
 				{Name: "policyArns", Type: api.List, Max: 20, Pattern: policyArnRE, Accepts: "managed policy ARNs such as arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"},
 				{Name: "description", Type: api.String, Pattern: descRE, Accepts: "up to 1000 printable characters"},
 				{Name: "path", Type: api.String, Default: "/", Pattern: pathRE, Accepts: "an IAM path such as / or /commander/"},
-				{Name: "tags", Type: api.Map, Max: 40, Pattern: tagKeyRE, Accepts: "tag keys of 1 to 128 characters"},
+				{Name: "tags", Type: api.Map, Max: 40, Pattern: api.TagKey, Accepts: "tag keys of 1 to 128 characters"},
 			}, Run: d.createRole},
 		{Action: "iam.createInstanceProfile", Method: http.MethodPost, Path: "/iam/instance-profiles", Mutates: true,
 			Summary: "Create an instance profile holding a role (for ec2.launch's instanceProfile).",

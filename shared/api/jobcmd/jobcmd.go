@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/settings"
@@ -29,14 +28,25 @@ type Deps struct {
 	Functions map[string]string // job name -> function name or ARN; empty: not configured
 }
 
-var functionRE = regexp.MustCompile(`^(arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9-_]{1,64}(:[\w$-]{1,128})?$`)
+// functionRE is a function name (1 to 64) or ARN, with an optional
+// qualifier (1 to 128): the limits apart, as a counted repetition costs
+// every cold start.
+var functionRE = api.Bound(`^(?:arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:)?([a-zA-Z0-9-_]+)(?::([\w$-]+))?$`, 0, 64, 128)
 
 // FromEnv reads COMMANDER_BACKUP_FUNCTION and COMMANDER_CLEANUP_FUNCTION.
 func FromEnv(get func(string) string) (map[string]string, error) {
 	e := settings.NewEnv(get)
+	function := func(name string) string {
+		v := e.String(name, "")
+		if v != "" && !functionRE.MatchString(v) {
+			e.Fail(name, v, "a Lambda function name or ARN")
+			return ""
+		}
+		return v
+	}
 	fns := map[string]string{
-		"backup":  e.Match("COMMANDER_BACKUP_FUNCTION", "", functionRE, "a Lambda function name or ARN"),
-		"cleanup": e.Match("COMMANDER_CLEANUP_FUNCTION", "", functionRE, "a Lambda function name or ARN"),
+		"backup":  function("COMMANDER_BACKUP_FUNCTION"),
+		"cleanup": function("COMMANDER_CLEANUP_FUNCTION"),
 	}
 	return fns, e.Err()
 }

@@ -75,14 +75,15 @@ type Deps struct {
 const BasicExecutionPolicy = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 var (
-	nameRE     = regexp.MustCompile(`^[a-zA-Z0-9-_]{1,64}$`)
-	ruleNameRE = regexp.MustCompile(`^[\.\-_A-Za-z0-9]{1,64}$`)
-	roleArnRE  = regexp.MustCompile(`^arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	handlerRE  = regexp.MustCompile(`^[^\s]{1,128}$`)
-	bucketRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	// Length limits are checked apart from the patterns (api.Bound): a
+	// counted repetition such as {1,512} costs every cold start.
+	nameRE     = api.Bound(`^[a-zA-Z0-9-_]+$`, 64)
+	ruleNameRE = api.Bound(`^[\.\-_A-Za-z0-9]+$`, 64)
+	roleArnRE  = api.Bound(`^arn:aws[\w-]*:iam::\d{12}:role/([\w+=,.@/-]+)$`, 0, 512) // the role's path and name
+	handlerRE  = api.Bound(`^[^\s]+$`, 128)
+	bucketRE   = api.Bound(`^[a-z0-9][a-z0-9.-]+[a-z0-9]$`, 63)
 	envKeyRE   = regexp.MustCompile(`^[a-zA-Z]([a-zA-Z0-9_])+$`)
-	tagKeyRE   = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
-	scheduleRE = regexp.MustCompile(`^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]{1,250}\))$`)
+	scheduleRE = api.Bound(`^(?:rate\(\d+ (?:minute|minutes|hour|hours|day|days)\)|cron\(([^)]+)\))$`, 0, 250) // the cron expression
 	runtimes   = []string{"provided.al2023", "provided.al2", "python3.13", "python3.12", "python3.11", "nodejs22.x", "nodejs20.x", "java21", "java17", "dotnet8", "ruby3.3"}
 )
 
@@ -114,7 +115,7 @@ func Commands(d Deps) []api.Command {
 		{Name: "timeoutSeconds", Type: api.Int, Min: 1, Max: 900, Default: int64(s.LambdaTimeoutSeconds)},
 		{Name: "environment", Type: api.Map, Max: 100, Pattern: envKeyRE, Accepts: "variable names of letters, digits and _"},
 		{Name: "description", Type: api.String, Max: 256},
-		{Name: "tags", Type: api.Map, Max: 40, Pattern: tagKeyRE, Accepts: "tag keys of 1 to 128 characters"},
+		{Name: "tags", Type: api.Map, Max: 40, Pattern: api.TagKey, Accepts: "tag keys of 1 to 128 characters"},
 	}, codeParams()...)
 	return []api.Command{
 		{Action: "lambda.deploy", Method: http.MethodPost, Path: "/lambda/functions", Mutates: true,

@@ -70,9 +70,8 @@ const (
 )
 
 var (
-	bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	bucketRE = api.Bound(`^[a-z0-9][a-z0-9.-]+[a-z0-9]$`, 63) // the limit apart: it costs every cold start
 	keyRE    = regexp.MustCompile(`^[^\x00]+$`)
-	tagKeyRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
 	kmsKeyRE = regexp.MustCompile(`^(arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/+=,.@-]+|alias/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
 )
 
@@ -96,7 +95,7 @@ func Commands(d Deps) []api.Command {
 				{Name: "kmsKeyId", Type: api.String, Pattern: kmsKeyRE, Accepts: "a KMS key id, alias or ARN", Doc: "with aws:kms; default COMMANDER_S3_KMS_KEY"},
 				{Name: "noncurrentDays", Type: api.Int, Min: 1, Max: 36500, Default: int64(s.BackupRetentionDays), Doc: "noncurrent versions expire after this many days"},
 				{Name: "cors", Type: api.Object, Max: 64 << 10, Doc: `[{"allowedOrigins":["https://example.com"],"allowedMethods":["GET","PUT"],"allowedHeaders":["*"],"maxAgeSeconds":3000}]`},
-				{Name: "tags", Type: api.Map, Max: 40, Pattern: tagKeyRE, Accepts: "tag keys of 1 to 128 characters"},
+				{Name: "tags", Type: api.Map, Max: 40, Pattern: api.TagKey, Accepts: "tag keys of 1 to 128 characters"},
 			}, Run: d.createBucket},
 		{Action: "s3.deleteBucket", Method: http.MethodDelete, Path: "/s3/buckets/{bucket}", Mutates: true,
 			Summary: "Delete a bucket; a non-empty one only with empty=true, which deletes every version and delete marker in batches of 1000. Refused when protected.",

@@ -126,7 +126,7 @@ func Plan(v Volume, policies map[string]Policy, now time.Time) []Verdict {
 		case v.Hold != "":
 			keep("pruning waits: " + v.Hold)
 		default:
-			out = append(out, Verdict{Snapshot: s, Delete: true, Reason: expired(p, s, now)})
+			out = append(out, Verdict{Snapshot: s, Delete: true, Reason: Expired(p, s.Time, now)})
 		}
 	}
 	return out
@@ -170,13 +170,17 @@ func cutoff(p Policy, now time.Time) time.Time {
 	return now.In(p.loc()).AddDate(0, 0, -p.Days)
 }
 
-func expired(p Policy, s Snapshot, now time.Time) string {
+// Expired is the reason Plan gives for every snapshot it deletes: the
+// policy's rules, none of which keeps a snapshot taken at taken. A caller
+// that holds many deletions can keep the time and build the reason when
+// it reports.
+func Expired(p Policy, taken, now time.Time) string {
 	var rules []string
 	if p.Last > 0 {
 		rules = append(rules, fmt.Sprintf("not among the newest %d", p.Last))
 	}
 	if p.Days > 0 {
-		rules = append(rules, fmt.Sprintf("older than %d days (taken %s)", p.Days, s.Time.UTC().Format(time.RFC3339)))
+		rules = append(rules, fmt.Sprintf("older than %d days (taken %s)", p.Days, taken.UTC().Format(time.RFC3339)))
 	}
 	var gfs []string
 	for _, r := range []struct {

@@ -1,18 +1,51 @@
 package policy
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
+// The shipped default parses and holds a policy for each type it promises,
+// conservative where a deletion cannot be undone.
 func TestDefaultIsValid(t *testing.T) {
 	d, err := Parse(Default)
 	if err != nil {
 		t.Fatalf("the shipped default must parse: %v", err)
 	}
-	if len(d.ForType(EC2Instance)) == 0 || len(d.ForType(EC2Volume)) == 0 {
-		t.Errorf("default lacks instance or volume policies: %+v", d)
+	cases := []struct {
+		name, resource, action string
+		check                  func(p Policy) bool
+	}{
+		{"stopped-instances", EC2Instance, "terminate", nil},
+		{"expired-instances", EC2Instance, "terminate", nil},
+		{"unattached-volumes", EC2Volume, "delete", func(p Policy) bool { return p.FinalSnapshot }},
+		{"orphan-snapshots", EC2Snapshot, "delete", nil},
+		{"orphan-alarms", CloudWatchAlarm, "delete", nil},
+		{"expired-functions", LambdaFunction, "delete", nil},
+		{"old-function-versions", LambdaVersion, "delete", func(p Policy) bool {
+			return p.Keep == 5 && len(p.Filters) == 1 && p.Filters[0].Duration == 30*24*time.Hour
+		}},
+		{"stale-multipart-uploads", S3MultipartUpload, "abort", func(p Policy) bool {
+			return len(p.Filters) == 1 && p.Filters[0].Duration == 7*24*time.Hour
+		}},
+		{"unassociated-addresses", EC2Address, "release", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			i := slices.IndexFunc(d.Policies, func(p Policy) bool { return p.Name == c.name })
+			if i < 0 {
+				t.Fatalf("the default has no policy %s", c.name)
+			}
+			p := d.Policies[i]
+			if p.Resource != c.resource || p.Action != c.action || (c.check != nil && !c.check(p)) {
+				t.Errorf("%+v, want %s %s", p, c.action, c.resource)
+			}
+		})
+	}
+	if len(d.Policies) != len(cases) {
+		t.Errorf("the default has %d policies, the test knows %d", len(d.Policies), len(cases))
 	}
 }
 

@@ -71,6 +71,23 @@ func Moto(t testing.TB) *emulator.Moto {
 	return m
 }
 
+// MotoWith starts a moto server of the test's own, with serverEnv added to
+// its environment (e.g. MOTO_EC2_LOAD_DEFAULT_AMIS=false), for a test that
+// needs moto configured differently from the shared one. It stops when the
+// test ends. It does not point the test's environment at it.
+func MotoWith(t testing.TB, serverEnv map[string]string) *emulator.Moto {
+	t.Helper()
+	for k, v := range serverEnv {
+		t.Setenv(k, v) // moto inherits the test's environment, less AWS_*
+	}
+	m, err := emulator.StartMoto(context.Background())
+	if err != nil {
+		unavailable(t, "moto server", err)
+	}
+	t.Cleanup(m.Stop)
+	return m
+}
+
 // Config is an aws.Config from the shared runtime, pointed at a fresh moto.
 func Config(t testing.TB) aws.Config {
 	t.Helper()

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/emulator/faultproxy"
@@ -50,7 +53,7 @@ func TestSameEndStateUnderFaults(t *testing.T) {
 	counter := awsclient.NewCounter()
 	ctx := awsclient.WithCounter(context.Background(), counter)
 
-	compute := awsclient.NewEC2(faulty)
+	compute := ec2client.New(faulty)
 	const volumes = 12
 	var ids []string
 	for i := range volumes {
@@ -63,7 +66,7 @@ func TestSameEndStateUnderFaults(t *testing.T) {
 	if _, err := compute.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: []ec2types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}); err != nil {
 		t.Fatalf("tag: %v", err)
 	}
-	store := awsclient.NewS3(faulty)
+	store := s3client.New(faulty)
 	if _, err := store.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("faulty")}); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +75,7 @@ func TestSameEndStateUnderFaults(t *testing.T) {
 			t.Fatalf("put %d: %v", i, err)
 		}
 	}
-	watch := awsclient.NewCloudWatch(faulty)
+	watch := cloudwatchclient.New(faulty)
 	for i := range 5 {
 		if _, err := watch.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(fmt.Sprint("a", i)),
 			Namespace: aws.String("AWS/EC2"), MetricName: aws.String("CPUUtilization"), Statistic: cwtypes.StatisticAverage,
@@ -83,16 +86,16 @@ func TestSameEndStateUnderFaults(t *testing.T) {
 	}
 
 	// The end state, read directly from moto, is exactly what was asked for.
-	vols, err := awsclient.NewEC2(direct).DescribeVolumes(context.Background(), &ec2.DescribeVolumesInput{
+	vols, err := ec2client.New(direct).DescribeVolumes(context.Background(), &ec2.DescribeVolumesInput{
 		Filters: []ec2types.Filter{{Name: aws.String("tag:k"), Values: []string{"v"}}}})
 	if err != nil || len(vols.Volumes) != volumes {
 		t.Errorf("tagged volumes = %d (%v), want %d", len(vols.Volumes), err, volumes)
 	}
-	objs, err := awsclient.NewS3(direct).ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("faulty")})
+	objs, err := s3client.New(direct).ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("faulty")})
 	if err != nil || len(objs.Contents) != 8 {
 		t.Errorf("objects = %d (%v), want 8", len(objs.Contents), err)
 	}
-	alarms, err := awsclient.NewCloudWatch(direct).DescribeAlarms(context.Background(), &cloudwatch.DescribeAlarmsInput{})
+	alarms, err := cloudwatchclient.New(direct).DescribeAlarms(context.Background(), &cloudwatch.DescribeAlarmsInput{})
 	if err != nil || len(alarms.MetricAlarms) != 5 {
 		t.Errorf("alarms = %d (%v), want 5", len(alarms.MetricAlarms), err)
 	}
@@ -111,7 +114,7 @@ func TestListingFailsLoudlyAfterRetries(t *testing.T) {
 	faulty, _, proxy := through(t, faultproxy.Options{Unavailable: 1}, 3)
 	counter := awsclient.NewCounter()
 	ctx := awsclient.WithCounter(context.Background(), counter)
-	_, err := awsclient.NewEC2(faulty).DescribeVolumes(ctx, &ec2.DescribeVolumesInput{})
+	_, err := ec2client.New(faulty).DescribeVolumes(ctx, &ec2.DescribeVolumesInput{})
 	if err == nil {
 		t.Fatal("listing succeeded through a backend that always fails")
 	}

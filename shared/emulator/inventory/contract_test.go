@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/emulator/inventory"
 	"github.com/aws-commander/commander/shared/tags"
@@ -34,7 +36,7 @@ type backend struct {
 
 func newBackend(name string, cfg aws.Config) *backend {
 	c := awsclient.NewCounter()
-	return &backend{name: name, ec2: awsclient.NewEC2(cfg), counter: c, ctx: awsclient.WithCounter(context.Background(), c),
+	return &backend{name: name, ec2: ec2client.New(cfg), counter: c, ctx: awsclient.WithCounter(context.Background(), c),
 		snapIDs: map[string]string{}, volIDs: map[string]string{}}
 }
 
@@ -455,7 +457,7 @@ func TestS3ContractWithMoto(t *testing.T) {
 	}
 	invCfg := motoCfg.Copy()
 	invCfg.BaseEndpoint = aws.String(srv.URL)
-	clients := []*s3.Client{awsclient.NewS3(invCfg), awsclient.NewS3(motoCfg)}
+	clients := []*s3.Client{s3client.New(invCfg), s3client.New(motoCfg)}
 	ctx := context.Background()
 	inv, moto := clients[0], clients[1]
 

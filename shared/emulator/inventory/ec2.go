@@ -328,12 +328,16 @@ func (c *ec2Call) describeSnapshots() error {
 		notFound: notFound("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist."),
 		emit: func(i int) {
 			c.w.open("item")
-			c.snapshotFields(i)
+			c.snapshotFields(i, false)
 			c.w.close("item")
 		}}, keep)
 }
 
-func (c *ec2Call) snapshotFields(i int) {
+// snapshotFields writes snapshot i. created answers a create call: AWS
+// reports a new snapshot as pending (it completes later); here it is stored
+// completed at once, so the next Describe finds it completed and a backup
+// run is not slowed by waiting.
+func (c *ec2Call) snapshotFields(i int, created bool) {
 	sn := &c.st.snapshots[i]
 	w := c.w
 	w.elID("snapshotId", "snap", i)
@@ -342,7 +346,11 @@ func (c *ec2Call) snapshotFields(i int) {
 	} else {
 		w.el("volumeId", "vol-ffffffff")
 	}
-	w.el("status", stateNames[sn.state]).elTime("startTime", sn.start).el("progress", "100%")
+	status, progress := stateNames[sn.state], "100%"
+	if created {
+		status, progress = "pending", ""
+	}
+	w.el("status", status).elTime("startTime", sn.start).el("progress", progress)
 	w.el("ownerId", c.s.opts.Account).elInt("volumeSize", int64(sn.size)).el("description", c.st.strs[sn.desc])
 	w.elBool("encrypted", sn.enc).el("storageTier", "standard")
 	c.tagSet(sn.tags)

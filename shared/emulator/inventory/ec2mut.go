@@ -205,8 +205,8 @@ func (c *ec2Call) volume(id string) (int, error) {
 	return i, nil
 }
 
-// newSnapshot appends a completed snapshot of volume v: snapshots complete
-// at once here, as in moto, so a backup run is not slowed by waiting.
+// newSnapshot appends a completed snapshot of volume v (the create call
+// still answers pending, as AWS does: see snapshotFields).
 func (c *ec2Call) newSnapshot(v int, desc string, tags []Tag) int {
 	vol := &c.st.volumes[v]
 	c.st.snapshots = append(c.st.snapshots, snapshot{start: c.now, volume: int32(v), size: vol.size,
@@ -229,7 +229,7 @@ func (c *ec2Call) createSnapshot() error {
 		return err
 	}
 	i := c.newSnapshot(v, c.form.Get("Description"), tags)
-	c.snapshotFields(i)
+	c.snapshotFields(i, true)
 	return nil
 }
 
@@ -279,8 +279,9 @@ func (c *ec2Call) createSnapshots() error {
 		i := c.newSnapshot(v, desc, all)
 		sn := &c.st.snapshots[i]
 		w := c.w
-		w.open("item").el("snapshotId", formatID("snap", i)).el("volumeId", formatID("vol", v)).el("state", stateNames[sn.state])
-		w.elTime("startTime", sn.start).el("progress", "100%").el("ownerId", c.s.opts.Account).elInt("volumeSize", int64(sn.size))
+		// Pending, as AWS answers (see snapshotFields).
+		w.open("item").el("snapshotId", formatID("snap", i)).el("volumeId", formatID("vol", v)).el("state", "pending")
+		w.elTime("startTime", sn.start).el("progress", "").el("ownerId", c.s.opts.Account).elInt("volumeSize", int64(sn.size))
 		w.el("description", desc).elBool("encrypted", false)
 		c.tagSet(sn.tags)
 		w.close("item")

@@ -6,7 +6,7 @@
 // and ignores MaxResults; this server pages 200 000 snapshots in seconds.
 //
 // Point the SDK at it with AWS_ENDPOINT_URL=srv.URL (plus dummy
-// credentials); awsclient.NewEC2 and awsclient.NewS3 work unchanged.
+// credentials); ec2client.New and s3client.New work unchanged.
 package inventory
 
 import (

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/emulator/inventory"
@@ -50,19 +52,17 @@ func start(t testing.TB, spec inventory.Spec) (*inventory.Server, *ec2.Client, *
 	}
 	cfg := load(t, inventory.DefaultRegion)
 	counter := awsclient.NewCounter()
-	return srv, awsclient.NewEC2(cfg), awsclient.NewS3(cfg), awsclient.WithCounter(context.Background(), counter), counter
+	return srv, ec2client.New(cfg), s3client.New(cfg), awsclient.WithCounter(context.Background(), counter), counter
 }
 
-// load is awsclient's configuration with inventory.RaceSafeHTTPClient:
-// against a server this fast the SDK's own client loses connections in a
-// race of its own (see RaceSafeHTTPClient).
+// load is awsclient's configuration, whose HTTP client survives the SDK's
+// request-body race against a server this fast (docs/inventory-server.md).
 func load(t testing.TB, region string) aws.Config {
 	t.Helper()
 	cfg, err := awsclient.Load(context.Background(), region, 1)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	cfg.HTTPClient = inventory.RaceSafeHTTPClient(cfg.HTTPClient)
 	return cfg
 }
 
@@ -621,7 +621,7 @@ func TestSeedIsDeterministicAndRegional(t *testing.T) {
 		t.Errorf("newest snapshot %s, want %s", newest, now)
 	}
 	cfg := load(t, "eu-west-1")
-	other, err := awsclient.NewEC2(cfg).DescribeSnapshots(ctx2, &ec2.DescribeSnapshotsInput{})
+	other, err := ec2client.New(cfg).DescribeSnapshots(ctx2, &ec2.DescribeSnapshotsInput{})
 	if err != nil || len(other.Snapshots) != 0 {
 		t.Errorf("eu-west-1 (not seeded): %v %v, want none", other, err)
 	}
@@ -720,38 +720,5 @@ func TestConcurrentCallers(t *testing.T) {
 	}
 	if got := srv.Calls()["EC2.DeleteSnapshot"]; got != 400 {
 		t.Errorf("server counted %d deletes, want 400", got)
-	}
-}
-
-type captureClient struct{ body io.ReadCloser }
-
-func (c *captureClient) Do(r *http.Request) (*http.Response, error) {
-	c.body = r.Body
-	return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
-}
-
-func TestRaceSafeHTTPClientHidesWriterTo(t *testing.T) {
-	tests := []struct {
-		name string
-		body io.ReadCloser
-	}{
-		{"SDK-like body with WriteTo", io.NopCloser(bytes.NewReader([]byte("Action=DescribeSnapshots")))},
-		{"no body", http.NoBody},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			next := &captureClient{}
-			req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/", nil)
-			req.Body = tt.body
-			if _, err := inventory.RaceSafeHTTPClient(next).Do(req); err != nil {
-				t.Fatal(err)
-			}
-			if _, ok := next.body.(io.WriterTo); ok && tt.body != http.NoBody {
-				t.Errorf("the body passed on still has WriteTo")
-			}
-			if tt.body == http.NoBody && next.body != http.NoBody {
-				t.Errorf("NoBody was wrapped: net/http treats it specially")
-			}
-		})
 	}
 }
