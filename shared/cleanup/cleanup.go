@@ -259,13 +259,18 @@ type run struct {
 	rep    *report.Report
 	// mu guards stats, marked and tripped: regions run concurrently, and so
 	// do the acts within one.
-	mu      sync.Mutex
-	stats   map[string]int // metric name -> value
-	marked  []markedResource
-	tripped []string // policy@region where the breaker stopped a policy
-	breaker *breaker // per policy across every region of the run
-	next    *Resume  // where a follow-up resumes, when the run stopped early
-	finals  finalSnapshots
+	mu    sync.Mutex
+	stats map[string]int // metric name -> value
+	// marked are the first MaxPlannedInAudit resources this run marked, in
+	// markedOrder (the list may hold up to twice as many between trims);
+	// markedCount counts them all. The audit event lists no more, so the
+	// run keeps no more.
+	marked      []markedResource
+	markedCount int
+	tripped     []string // policy@region where the breaker stopped a policy
+	breaker     *breaker // per policy across every region of the run
+	next        *Resume  // where a follow-up resumes, when the run stopped early
+	finals      finalSnapshots
 }
 
 type markedResource struct {
@@ -325,22 +330,44 @@ func (r *run) add(d report.Decision) {
 	}
 }
 
+// markedOrder is the stable order the audit event lists marked resources
+// in: regions finish in any order.
+func markedOrder(a, b markedResource) int {
+	return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Resource, b.Resource))
+}
+
+// noteMarked records a resource the run marked. Only the first
+// MaxPlannedInAudit in markedOrder are kept: trimming when the list holds
+// twice as many keeps the cost at O(log MaxPlannedInAudit) per resource.
+func (r *run) noteMarked(m markedResource) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.markedCount++
+	r.marked = append(r.marked, m)
+	if len(r.marked) >= 2*MaxPlannedInAudit {
+		r.marked = firstMarked(r.marked)
+	}
+}
+
+// firstMarked sorts list in markedOrder and keeps the first MaxPlannedInAudit.
+func firstMarked(list []markedResource) []markedResource {
+	slices.SortFunc(list, markedOrder)
+	if len(list) > MaxPlannedInAudit {
+		clear(list[MaxPlannedInAudit:])
+		list = list[:MaxPlannedInAudit]
+	}
+	return list
+}
+
 func (j *Job) publish(ctx context.Context, r *run, took time.Duration) {
 	rep := r.rep
 	emit := audit.Emitter{API: j.Audit, Bus: j.Settings.EventBus}
-	// Regions finish in any order: the events list them in a stable one.
-	slices.SortFunc(r.marked, func(a, b markedResource) int {
-		return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Resource, b.Resource))
-	})
 	slices.Sort(r.tripped)
-	if len(r.marked) > 0 {
-		listed := r.marked
-		if len(listed) > MaxPlannedInAudit {
-			listed = listed[:MaxPlannedInAudit]
-		}
+	if r.markedCount > 0 {
+		listed := firstMarked(r.marked)
 		detail := map[string]any{
 			"function": j.Function, "idempotencyKey": rep.IdempotencyKey, "eventId": rep.EventID,
-			"marked": len(r.marked), "resources": listed, "truncated": len(r.marked) - len(listed),
+			"marked": r.markedCount, "resources": listed, "truncated": r.markedCount - len(listed),
 		}
 		if err := emit.Emit(ctx, events.CleanupPlanned, detail); err != nil {
 			rep.Partial(err.Error())

@@ -62,7 +62,10 @@ var kinds = map[string]kind{
 }
 
 // resourceType runs every policy on one type in one region. Memory holds
-// only the resources that need a change this run, not the inventory.
+// only the resources that need a change this run, not the inventory: new
+// candidates are marked as they are listed, a full batch at a time; what
+// waits for the end of the listing (unmarks, acts: the breaker weighs acts
+// against the whole inventory) is kept without its tags.
 func (r *run) resourceType(ctx context.Context, api Clients, region, typ string, pols []policy.Policy) error {
 	k, ok := kinds[typ]
 	if !ok {
@@ -70,33 +73,36 @@ func (r *run) resourceType(ctx context.Context, api Clients, region, typ string,
 	}
 	s := r.job.Settings
 	inventory := 0
-	var marks, unmarks []item
+	m := &marker{r: r, k: k, api: api, groups: map[[2]string][]item{}}
+	var unmarks []item
 	acts := map[string][]item{}
 	listErr := k.list(ctx, api, region, pols, func(res plan.Resource) {
 		inventory++
 		d := plan.Decide(pols, res, r.now, s.ProtectTag, s.CleanupGrace)
-		it := item{res, d}
+		if d.Step == plan.None {
+			return
+		}
+		it := item{slim(res), d}
 		switch d.Step {
 		case plan.Protected:
 			r.add(decision(it, d.Action, report.Skipped, d.Reason))
 		case plan.Wait:
 			r.add(decision(it, "wait", report.Skipped, d.Reason))
 		case plan.Mark:
-			marks = append(marks, it)
+			m.add(ctx, it)
 		case plan.Unmark:
 			unmarks = append(unmarks, it)
 		case plan.Act:
 			acts[d.Policy] = append(acts[d.Policy], it)
 		}
 	})
+	m.flush(ctx)
 	r.count("Candidates", inventory)
 	if k.guard != nil {
-		marks = k.guard(ctx, r, api, marks)
 		for name, list := range acts {
 			acts[name] = k.guard(ctx, r, api, list)
 		}
 	}
-	r.mark(ctx, k, api, marks)
 	r.unmark(ctx, k, api, unmarks)
 	for _, p := range pols {
 		list := acts[p.Name]
@@ -131,6 +137,16 @@ func (r *run) resourceType(ctx context.Context, api Clients, region, typ string,
 	return nil
 }
 
+// slim keeps what guards, tags and acts read of a resource: its
+// identity. The tags, the largest part of a listed resource, served the
+// decision and are dropped before a resource is kept for later.
+func slim(res plan.Resource) plan.Resource {
+	return plan.Resource{
+		Type: res.Type, ID: res.ID, Region: res.Region, Name: res.Name, ARN: res.ARN,
+		Created: res.Created, Dependents: res.Dependents,
+	}
+}
+
 func decision(it item, action, outcome, reason string) report.Decision {
 	return report.Decision{Resource: it.res.ID, Type: it.res.Type, Region: it.res.Region, Action: action, Outcome: outcome, Reason: reason}
 }
@@ -146,34 +162,82 @@ func failed(it item, action string, err error) report.Decision {
 // retried one id at a time (perID), so one bad id does not fail the others.
 const tagBatch = 1000
 
-// mark tags new candidates with the action and due time, in batches of
-// resources that share both.
-func (r *run) mark(ctx context.Context, k kind, api Clients, items []item) {
-	groups := map[[2]string][]item{}
-	for _, it := range items {
-		reason := it.dec.Reason + "; due " + it.dec.Due.Format(time.RFC3339)
-		if r.dryRun {
-			r.add(decision(it, "mark", report.Planned, reason))
+// marker marks new candidates while their type is listed. It makes the
+// calls one list of every candidate would: candidates pass the type's guard
+// (if any) first, then go to their group (action and due time), and a group
+// is tagged a full batch at a time, the remainders after the listing. So
+// memory holds a batch per group, not every candidate of the type, and the
+// calls are those of the whole list: ceil(n/tagBatch) per group.
+type marker struct {
+	r       *run
+	k       kind
+	api     Clients
+	pending []item // not yet guarded
+	groups  map[[2]string][]item
+}
+
+// add takes one new candidate.
+func (m *marker) add(ctx context.Context, it item) {
+	if m.k.guard == nil {
+		m.group(ctx, it)
+		return
+	}
+	m.pending = append(m.pending, it)
+	if len(m.pending) >= tagBatch {
+		m.guard(ctx)
+	}
+}
+
+// guard passes the pending candidates through the type's guard, which
+// reports those that may not proceed.
+func (m *marker) guard(ctx context.Context) {
+	if len(m.pending) == 0 {
+		return
+	}
+	for _, it := range m.k.guard(ctx, m.r, m.api, m.pending) {
+		m.group(ctx, it)
+	}
+	m.pending = m.pending[:0]
+}
+
+func (m *marker) group(ctx context.Context, it item) {
+	if m.r.dryRun {
+		m.r.add(decision(it, "mark", report.Planned, it.dec.Reason+"; due "+it.dec.Due.Format(time.RFC3339)))
+		return
+	}
+	key := [2]string{it.dec.Action, it.dec.Due.Format(time.RFC3339)}
+	list := append(m.groups[key], it)
+	if len(list) < tagBatch {
+		m.groups[key] = list
+		return
+	}
+	m.r.mark(ctx, m.k, m.api, key, list)
+	m.groups[key] = list[:0]
+}
+
+// flush guards and marks what the listing left.
+func (m *marker) flush(ctx context.Context) {
+	m.guard(ctx)
+	for _, key := range sortedKeys(m.groups) {
+		if list := m.groups[key]; len(list) > 0 {
+			m.r.mark(ctx, m.k, m.api, key, list)
+		}
+	}
+	clear(m.groups)
+}
+
+// mark tags one batch of new candidates that share the action and due
+// time of key.
+func (r *run) mark(ctx context.Context, k kind, api Clients, key [2]string, batch []item) {
+	set := map[string]string{tags.CleanupAction: key[0], tags.CleanupDue: key[1]}
+	errs := k.tag(ctx, r, api, batch, set)
+	for _, it := range batch {
+		if err := errs[it.res.ID]; err != nil {
+			r.add(failed(it, "mark", err))
 			continue
 		}
-		key := [2]string{it.dec.Action, it.dec.Due.Format(time.RFC3339)}
-		groups[key] = append(groups[key], it)
-	}
-	for _, key := range sortedKeys(groups) {
-		set := map[string]string{tags.CleanupAction: key[0], tags.CleanupDue: key[1]}
-		for batch := range slices.Chunk(groups[key], tagBatch) {
-			errs := k.tag(ctx, r, api, batch, set)
-			for _, it := range batch {
-				if err := errs[it.res.ID]; err != nil {
-					r.add(failed(it, "mark", err))
-					continue
-				}
-				r.add(decision(it, "mark", report.Done, it.dec.Reason+"; due "+key[1]))
-				r.mu.Lock()
-				r.marked = append(r.marked, markedResource{it.res.ID, it.res.Type, it.res.Region, it.dec.Policy, it.dec.Action, it.dec.Due})
-				r.mu.Unlock()
-			}
-		}
+		r.add(decision(it, "mark", report.Done, it.dec.Reason+"; due "+key[1]))
+		r.noteMarked(markedResource{it.res.ID, it.res.Type, it.res.Region, it.dec.Policy, it.dec.Action, it.dec.Due})
 	}
 }
 

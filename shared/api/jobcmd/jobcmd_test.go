@@ -23,6 +23,8 @@ func TestFromEnv(t *testing.T) {
 		{"names", map[string]string{"COMMANDER_BACKUP_FUNCTION": "commander-backup", "COMMANDER_CLEANUP_FUNCTION": "commander-cleanup"}, ""},
 		{"arn with alias", map[string]string{"COMMANDER_BACKUP_FUNCTION": "arn:aws:lambda:eu-west-1:123456789012:function:commander-backup:live"}, ""},
 		{"bad", map[string]string{"COMMANDER_CLEANUP_FUNCTION": "not a name"}, `COMMANDER_CLEANUP_FUNCTION="not a name" is invalid`},
+		{"name of 64", map[string]string{"COMMANDER_BACKUP_FUNCTION": strings.Repeat("f", 64)}, ""},
+		{"name of 65", map[string]string{"COMMANDER_BACKUP_FUNCTION": strings.Repeat("f", 65)}, `COMMANDER_BACKUP_FUNCTION="` + strings.Repeat("f", 65) + `" is invalid: accepts a Lambda function name or ARN`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
