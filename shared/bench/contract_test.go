@@ -418,7 +418,7 @@ func seedBoth(t *testing.T, m *emulator.Moto, proxy string, spec inventory.Spec)
 // orphan-snapshots policy would mark them all; AWS never lists Amazon's AMI
 // snapshots as the caller's, and a fresh account owns none. Under CI=true a
 // missing moto fails the test, as emulatortest.Moto does.
-func motoWithoutAMIs(t *testing.T) *emulator.Moto {
+func motoWithoutAMIs(t testing.TB) *emulator.Moto {
 	t.Helper()
 	return emulatortest.MotoWith(t, map[string]string{"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}) // moto's settings.ec2_load_default_amis
 }
