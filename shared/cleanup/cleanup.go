@@ -257,8 +257,8 @@ type run struct {
 	now    time.Time
 	dryRun bool
 	rep    *report.Report
-	// mu guards stats, marked and tripped: regions run concurrently, and so
-	// do the acts within one.
+	// mu guards stats, the marked list, reported and tripped: regions run
+	// concurrently, and so do the acts within one.
 	mu    sync.Mutex
 	stats map[string]int // metric name -> value
 	// marked are the first MaxPlannedInAudit resources this run marked, in
@@ -267,9 +267,11 @@ type run struct {
 	// run keeps no more.
 	marked      []markedResource
 	markedCount int
-	tripped     []string // policy@region where the breaker stopped a policy
-	breaker     *breaker // per policy across every region of the run
-	next        *Resume  // where a follow-up resumes, when the run stopped early
+	markedBound *markedResource // the last listed after a trim
+	reported    int             // decisions added to the report
+	tripped     []string        // policy@region where the breaker stopped a policy
+	breaker     *breaker        // per policy across every region of the run
+	next        *Resume         // where a follow-up resumes, when the run stopped early
 	finals      finalSnapshots
 }
 
@@ -316,6 +318,7 @@ func (r *run) add(d report.Decision) {
 	r.rep.Add(d)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.reported++
 	switch {
 	case d.Outcome == report.Failed:
 		r.stats["Failed"]++
@@ -343,9 +346,16 @@ func (r *run) noteMarked(m markedResource) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.markedCount++
+	// Once trimmed, the list holds MaxPlannedInAudit resources before
+	// markedBound: one that sorts after it can never be listed.
+	if r.markedBound != nil && markedOrder(m, *r.markedBound) >= 0 {
+		return
+	}
 	r.marked = append(r.marked, m)
 	if len(r.marked) >= 2*MaxPlannedInAudit {
 		r.marked = firstMarked(r.marked)
+		bound := r.marked[len(r.marked)-1]
+		r.markedBound = &bound
 	}
 }
 
@@ -357,6 +367,15 @@ func firstMarked(list []markedResource) []markedResource {
 		list = list[:MaxPlannedInAudit]
 	}
 	return list
+}
+
+// reportFull says whether the report lists no more resources (it counts
+// the rest): a reason kept for a later line would never be shown. Each
+// decision is counted after the report took it, so this errs on "not full".
+func (r *run) reportFull() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reported >= r.job.Settings.MaxReportedResources
 }
 
 func (j *Job) publish(ctx context.Context, r *run, took time.Duration) {

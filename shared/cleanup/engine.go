@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
@@ -35,6 +34,14 @@ type kind struct {
 	// global types (IAM) run once per run, as the region "global", with the
 	// first region's clients.
 	global bool
+	// ref: guard, tag, untag or act read more of a resource than its id
+	// (its ARN, bucket, creation time or dependents), so a resource kept
+	// until the listing ends keeps them.
+	ref bool
+	// grouped: act groups its resources (by bucket, by function) and makes
+	// calls per group, so it gets every resource of a policy at once rather
+	// than a batch at a time.
+	grouped bool
 }
 
 // Clients are the service clients of one region.
@@ -49,87 +56,118 @@ type Clients struct {
 var kinds = map[string]kind{
 	policy.EC2Instance:        {list: listInstances, guard: guardInstances, act: actInstances, tag: ec2Tag, untag: ec2Untag},
 	policy.EC2Volume:          {list: listVolumes, act: actVolumes, tag: ec2Tag, untag: ec2Untag},
-	policy.EC2Image:           {list: listImages, act: actImages, tag: ec2Tag, untag: ec2Untag},
+	policy.EC2Image:           {list: listImages, act: actImages, tag: ec2Tag, untag: ec2Untag, ref: true},
 	policy.EC2Snapshot:        {list: listSnapshots, act: actSnapshots, tag: ec2Tag, untag: ec2Untag},
 	policy.EC2Address:         {list: listAddresses, act: actAddresses, tag: ec2Tag, untag: ec2Untag},
-	policy.CloudWatchAlarm:    {list: listAlarms, act: actAlarms, tag: alarmTag, untag: alarmUntag},
+	policy.CloudWatchAlarm:    {list: listAlarms, act: actAlarms, tag: alarmTag, untag: alarmUntag, ref: true},
 	policy.IAMRole:            {list: listRoles, act: actRoles, tag: roleTag, untag: roleUntag, global: true},
 	policy.S3Bucket:           {list: listBuckets, act: actBuckets, tag: bucketTag, untag: bucketUntag},
-	policy.LambdaFunction:     {list: listFunctions, act: actFunctions, tag: functionTag, untag: functionUntag},
-	policy.LambdaVersion:      {list: listVersions, act: actVersions, tag: versionTag, untag: versionUntag},
-	policy.S3MultipartUpload:  {list: listUploads, act: actUploads, tag: uploadTag, untag: uploadUntag},
+	policy.LambdaFunction:     {list: listFunctions, act: actFunctions, tag: functionTag, untag: functionUntag, ref: true},
+	policy.LambdaVersion:      {list: listVersions, act: actVersions, tag: versionTag, untag: versionUntag, ref: true, grouped: true},
+	policy.S3MultipartUpload:  {list: listUploads, act: actUploads, tag: uploadTag, untag: uploadUntag, ref: true, grouped: true},
 	policy.IAMInstanceProfile: {list: listInstanceProfiles, act: actInstanceProfiles, tag: profileTag, untag: profileUntag, global: true},
 }
 
 // resourceType runs every policy on one type in one region. Memory holds
 // only the resources that need a change this run, not the inventory: new
 // candidates are marked as they are listed, a full batch at a time; what
-// waits for the end of the listing (unmarks, acts: the breaker weighs acts
-// against the whole inventory) is kept without its tags.
+// waits for the end of the listing (unmarks, and acts: the breaker weighs
+// a policy's acts against the whole inventory of the type) is kept as an
+// id and a reason (see held).
 func (r *run) resourceType(ctx context.Context, api Clients, region, typ string, pols []policy.Policy) error {
 	k, ok := kinds[typ]
 	if !ok {
 		return fmt.Errorf("resource type %s is not implemented", typ)
 	}
+	return r.resources(ctx, k, api, region, typ, pols)
+}
+
+// resources runs pols on the resources of kind k (type typ) in region.
+func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ string, pols []policy.Policy) error {
 	s := r.job.Settings
 	inventory := 0
 	m := &marker{r: r, k: k, api: api, groups: map[[2]string][]item{}}
-	var unmarks []item
-	acts := map[string][]item{}
+	unmarks := &heldList{typ: typ, region: region}
+	acts := map[string]*heldList{}
+	var guard func([]item) []item
+	if k.guard != nil {
+		guard = func(items []item) []item { return k.guard(ctx, r, api, items) }
+	}
+	// Marks and acts pass the type's guard (if any) before they are kept.
+	toMark := &guarded{guard: guard, next: func(it item) { m.add(ctx, it) }}
+	toAct := &guarded{guard: guard, next: func(it item) {
+		list := acts[it.dec.Policy]
+		if list == nil {
+			list = &heldList{typ: typ, region: region}
+			acts[it.dec.Policy] = list
+		}
+		list.add(r, k, it)
+	}}
 	listErr := k.list(ctx, api, region, pols, func(res plan.Resource) {
 		inventory++
 		d := plan.Decide(pols, res, r.now, s.ProtectTag, s.CleanupGrace)
 		if d.Step == plan.None {
 			return
 		}
-		it := item{slim(res), d}
+		it := item{res, d}
 		switch d.Step {
 		case plan.Protected:
 			r.add(decision(it, d.Action, report.Skipped, d.Reason))
 		case plan.Wait:
 			r.add(decision(it, "wait", report.Skipped, d.Reason))
 		case plan.Mark:
-			m.add(ctx, it)
+			it.res = slim(res)
+			toMark.add(it)
 		case plan.Unmark:
-			unmarks = append(unmarks, it)
+			unmarks.add(r, k, it)
 		case plan.Act:
-			acts[d.Policy] = append(acts[d.Policy], it)
+			it.res = slim(res)
+			toAct.add(it)
 		}
 	})
+	toMark.flush()
 	m.flush(ctx)
+	toAct.flush()
 	r.count("Candidates", inventory)
-	if k.guard != nil {
-		for name, list := range acts {
-			acts[name] = k.guard(ctx, r, api, list)
-		}
-	}
-	r.unmark(ctx, k, api, unmarks)
+	unmarks.each(plan.Decision{Step: plan.Unmark}, tagBatch, func(batch []item) { r.unmark(ctx, k, api, batch) })
 	for _, p := range pols {
 		list := acts[p.Name]
-		if len(list) == 0 {
+		if list == nil || list.n == 0 {
 			continue
 		}
+		dec := plan.Decision{Step: plan.Act, Policy: p.Name, Action: p.Action}
 		// The breaker counts this policy's actions against the inventory of
 		// its type here, and against its cap over every region of the run.
-		if err := r.breaker.allow(p.Name, region, len(list), inventory); err != nil {
+		if err := r.breaker.allow(p.Name, region, list.n, inventory); err != nil {
 			msg := fmt.Sprintf("policy %s: %v", p.Name, err)
 			r.rep.PartialIn(region, msg)
 			r.mu.Lock()
 			r.tripped = append(r.tripped, p.Name+"@"+region)
 			r.stats["BreakerTrips"]++
 			r.mu.Unlock()
-			for _, it := range list {
-				r.add(decision(it, p.Action, report.Skipped, "not acted on: "+msg))
-			}
+			list.each(dec, heldChunk, func(batch []item) {
+				for _, it := range batch {
+					r.add(decision(it, p.Action, report.Skipped, "not acted on: "+msg))
+				}
+			})
 			continue
 		}
 		if r.dryRun {
-			for _, it := range list {
-				r.add(decision(it, p.Action, report.Planned, it.dec.Reason))
-			}
+			list.each(dec, heldChunk, func(batch []item) {
+				for _, it := range batch {
+					r.add(decision(it, p.Action, report.Planned, it.dec.Reason))
+				}
+			})
 			continue
 		}
-		k.act(ctx, r, api, p, list)
+		// An act is given a batch at a time (a multiple of every batch size
+		// an act uses, so the calls are those of the whole list), or, when
+		// it groups, the whole list.
+		size := heldChunk
+		if k.grouped {
+			size = list.n
+		}
+		list.each(dec, size, func(batch []item) { k.act(ctx, r, api, p, batch) })
 	}
 	if listErr != nil {
 		return fmt.Errorf("list: %w", listErr)
@@ -137,13 +175,114 @@ func (r *run) resourceType(ctx context.Context, api Clients, region, typ string,
 	return nil
 }
 
-// slim keeps what guards, tags and acts read of a resource: its
-// identity. The tags, the largest part of a listed resource, served the
-// decision and are dropped before a resource is kept for later.
+// slim keeps what guards, tags and acts read of a resource: its identity.
+// The tags, the largest part of a listed resource, served the decision.
 func slim(res plan.Resource) plan.Resource {
 	return plan.Resource{
 		Type: res.Type, ID: res.ID, Region: res.Region, Name: res.Name, ARN: res.ARN,
 		Created: res.Created, Dependents: res.Dependents,
+	}
+}
+
+// guarded passes items through a kind's guard a batch at a time (all at
+// once would hold them all), then on to next. Without a guard every item
+// goes straight on.
+type guarded struct {
+	guard   func([]item) []item
+	next    func(item)
+	pending []item
+}
+
+func (g *guarded) add(it item) {
+	if g.guard == nil {
+		g.next(it)
+		return
+	}
+	g.pending = append(g.pending, it)
+	if len(g.pending) >= tagBatch {
+		g.flush()
+	}
+}
+
+func (g *guarded) flush() {
+	if len(g.pending) == 0 {
+		return
+	}
+	for _, it := range g.guard(g.pending) {
+		g.next(it)
+	}
+	clear(g.pending)
+	g.pending = g.pending[:0]
+}
+
+// held is a resource kept until its type's listing ends, to act on it or
+// to remove its marks: its id, the reason a report line would show, and,
+// for kinds that read more than the id, the rest of its identity: under
+// 100 bytes with the id, where a listed resource with its tag map and
+// decision takes close to a kilobyte, so 200 000 acts fit a small Lambda.
+type held struct {
+	id     string
+	reason string         // empty when no report line can show it any more
+	more   *plan.Resource // the resource, when the kind reads more than its id
+}
+
+// heldChunk is how many held resources a chunk of a heldList holds, and how
+// many items an act gets at once: a multiple of every batch an act makes
+// (terminate 1000, stop and alarms 100), so acting a chunk at a time makes the calls
+// acting on the whole list would.
+const heldChunk = 1000
+
+// heldList keeps the held resources of one type and region in fixed
+// chunks: it grows without copying what it holds, and hands out items a
+// batch at a time.
+type heldList struct {
+	typ, region string
+	chunks      [][]held
+	n           int
+}
+
+// add keeps it until the listing ends. Its reason is dropped once the
+// report lists no more resources: no line would show it.
+func (l *heldList) add(r *run, k kind, it item) {
+	h := held{id: it.res.ID}
+	if !r.reportFull() {
+		h.reason = it.dec.Reason
+	}
+	if k.ref || it.res.Type != l.typ || it.res.Region != l.region {
+		res := slim(it.res)
+		h.more = &res
+	}
+	if l.n%heldChunk == 0 {
+		l.chunks = append(l.chunks, make([]held, 0, heldChunk))
+	}
+	last := len(l.chunks) - 1
+	l.chunks[last] = append(l.chunks[last], h)
+	l.n++
+}
+
+// each calls fn with the held resources as items (decision dec, with each
+// one's reason), size at a time, in the order they were kept.
+func (l *heldList) each(dec plan.Decision, size int, fn func([]item)) {
+	batch := make([]item, 0, min(size, l.n))
+	for _, chunk := range l.chunks {
+		for _, h := range chunk {
+			it := item{dec: dec}
+			if h.more != nil {
+				it.res = *h.more
+			} else {
+				it.res = plan.Resource{Type: l.typ, ID: h.id, Region: l.region}
+			}
+			it.dec.Reason = h.reason
+			batch = append(batch, it)
+			if len(batch) == size {
+				fn(batch)
+				clear(batch)
+				batch = batch[:0]
+			}
+		}
+	}
+	if len(batch) > 0 {
+		fn(batch)
 	}
 }
 
@@ -162,45 +301,21 @@ func failed(it item, action string, err error) report.Decision {
 // retried one id at a time (perID), so one bad id does not fail the others.
 const tagBatch = 1000
 
-// marker marks new candidates while their type is listed. It makes the
-// calls one list of every candidate would: candidates pass the type's guard
-// (if any) first, then go to their group (action and due time), and a group
-// is tagged a full batch at a time, the remainders after the listing. So
-// memory holds a batch per group, not every candidate of the type, and the
-// calls are those of the whole list: ceil(n/tagBatch) per group.
+// marker marks new candidates (past the type's guard) while their type is
+// listed, making the calls one list of every candidate would: each goes to
+// its group (action and due time), and a group is tagged a full batch at a
+// time, the remainders after the listing. So memory holds a batch per
+// group, not every candidate of the type, and the calls are
+// ceil(n/tagBatch) per group, as before.
 type marker struct {
-	r       *run
-	k       kind
-	api     Clients
-	pending []item // not yet guarded
-	groups  map[[2]string][]item
+	r      *run
+	k      kind
+	api    Clients
+	groups map[[2]string][]item
 }
 
 // add takes one new candidate.
 func (m *marker) add(ctx context.Context, it item) {
-	if m.k.guard == nil {
-		m.group(ctx, it)
-		return
-	}
-	m.pending = append(m.pending, it)
-	if len(m.pending) >= tagBatch {
-		m.guard(ctx)
-	}
-}
-
-// guard passes the pending candidates through the type's guard, which
-// reports those that may not proceed.
-func (m *marker) guard(ctx context.Context) {
-	if len(m.pending) == 0 {
-		return
-	}
-	for _, it := range m.k.guard(ctx, m.r, m.api, m.pending) {
-		m.group(ctx, it)
-	}
-	m.pending = m.pending[:0]
-}
-
-func (m *marker) group(ctx context.Context, it item) {
 	if m.r.dryRun {
 		m.r.add(decision(it, "mark", report.Planned, it.dec.Reason+"; due "+it.dec.Due.Format(time.RFC3339)))
 		return
@@ -212,12 +327,12 @@ func (m *marker) group(ctx context.Context, it item) {
 		return
 	}
 	m.r.mark(ctx, m.k, m.api, key, list)
+	clear(list)
 	m.groups[key] = list[:0]
 }
 
-// flush guards and marks what the listing left.
+// flush marks what the listing left.
 func (m *marker) flush(ctx context.Context) {
-	m.guard(ctx)
 	for _, key := range sortedKeys(m.groups) {
 		if list := m.groups[key]; len(list) > 0 {
 			m.r.mark(ctx, m.k, m.api, key, list)
@@ -241,23 +356,21 @@ func (r *run) mark(ctx context.Context, k kind, api Clients, key [2]string, batc
 	}
 }
 
-// unmark removes both marks from resources that no longer match.
-func (r *run) unmark(ctx context.Context, k kind, api Clients, items []item) {
+// unmark removes both marks from one batch of resources that no longer match.
+func (r *run) unmark(ctx context.Context, k kind, api Clients, batch []item) {
 	if r.dryRun {
-		for _, it := range items {
+		for _, it := range batch {
 			r.add(decision(it, "unmark", report.Planned, it.dec.Reason))
 		}
 		return
 	}
-	for batch := range slices.Chunk(items, tagBatch) {
-		errs := k.untag(ctx, r, api, batch, tags.CleanupAction, tags.CleanupDue)
-		for _, it := range batch {
-			if err := errs[it.res.ID]; err != nil {
-				r.add(failed(it, "unmark", err))
-				continue
-			}
-			r.add(decision(it, "unmark", report.Done, it.dec.Reason))
+	errs := k.untag(ctx, r, api, batch, tags.CleanupAction, tags.CleanupDue)
+	for _, it := range batch {
+		if err := errs[it.res.ID]; err != nil {
+			r.add(failed(it, "unmark", err))
+			continue
 		}
+		r.add(decision(it, "unmark", report.Done, it.dec.Reason))
 	}
 }
 
