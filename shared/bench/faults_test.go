@@ -27,10 +27,8 @@ import (
 // the report.
 func TestJobsSameEndStateUnderFaults(t *testing.T) {
 	backupEvent, _ := json.Marshal(map[string]any{"now": bench.Now.Format(time.RFC3339), "runId": "faults"})
-	// The inventory server does not serve ReleaseAddress: addresses are left out.
-	policies := slices.DeleteFunc(slices.Clone(ec2Policies), func(p string) bool { return p == "unassociated-addresses" })
 	cleanupAt := func(now time.Time) string {
-		e, _ := json.Marshal(map[string]any{"dryRun": false, "now": now.Format(time.RFC3339), "policies": policies})
+		e, _ := json.Marshal(map[string]any{"dryRun": false, "now": now.Format(time.RFC3339), "policies": ec2Policies})
 		return string(e)
 	}
 	cases := []struct {
@@ -154,6 +152,13 @@ func endState(t *testing.T) []string {
 				out = append(out, fmt.Sprintf("instance %s %s %s", aws.ToString(i.InstanceId), i.State.Name, tagString(i.Tags)))
 			}
 		}
+	}
+	addrs, err := api.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{}) // not paged in AWS
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs.Addresses {
+		out = append(out, fmt.Sprintf("address %s %s", aws.ToString(a.AllocationId), tagString(a.Tags)))
 	}
 	sort.Strings(out)
 	return out

@@ -30,7 +30,7 @@ type CloudWatchAPI interface {
 // alarmBatch is DeleteAlarms' limit of names per call.
 const alarmBatch = 100
 
-func listAlarms(ctx context.Context, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
+func listAlarms(ctx context.Context, _ *run, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
 	// All metric alarms: StateValue takes one state, and marked alarms in
 	// any state must be seen to lose their marks when they stop matching.
 	p := cloudwatch.NewDescribeAlarmsPaginator(c.CloudWatch, &cloudwatch.DescribeAlarmsInput{

@@ -273,6 +273,10 @@ type run struct {
 	breaker     *breaker        // per policy across every region of the run
 	next        *Resume         // where a follow-up resumes, when the run stopped early
 	finals      finalSnapshots
+	// volumeGone: a snapshot policy of the run checks whether a snapshot's
+	// volume is gone, so the volume listing keeps the ids it saw (volumes).
+	volumeGone bool
+	volumes    volumeSets
 }
 
 type markedResource struct {

@@ -106,7 +106,7 @@ func StoppedAt(reason string) time.Time {
 	return t.UTC()
 }
 
-func listInstances(ctx context.Context, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error {
+func listInstances(ctx context.Context, _ *run, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error {
 	api := c.EC2
 	match, rest := narrow(pols, liveInstanceStates)
 	queries := [][]types.Filter{{filter("instance-state-name", match...)}}
@@ -222,30 +222,100 @@ func actInstances(ctx context.Context, r *run, c Clients, p policy.Policy, items
 
 var volumeStates = []string{"creating", "available", "in-use", "error"}
 
-func listVolumes(ctx context.Context, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error {
-	api := c.EC2
+// listVolumes lists the region's volumes once, unfiltered, and yields those
+// the policies concern: in a state they match, or marked in another state
+// (to remove the marks). Two filtered queries (matched states; the other
+// states with the mark) would yield the same, and the snapshots' orphan
+// check would list every volume a third time: this one listing also keeps
+// the ids of every volume for it (see volumeSets), when a policy checks.
+func listVolumes(ctx context.Context, r *run, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error {
 	match, rest := narrow(pols, volumeStates)
-	queries := [][]types.Filter{{filter("status", match...)}}
-	if len(rest) > 0 {
-		queries = append(queries, []types.Filter{filter("status", rest...), filter("tag-key", tags.CleanupAction)})
+	var existing map[string]struct{}
+	if r.volumeGone {
+		existing = map[string]struct{}{}
 	}
-	for _, q := range queries {
-		p := ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{Filters: q, MaxResults: aws.Int32(500)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return fmt.Errorf("describe volumes: %w", err)
-			}
-			for _, v := range page.Volumes {
-				tg := tagMap(v.Tags)
-				yield(plan.Resource{
-					Type: policy.EC2Volume, ID: aws.ToString(v.VolumeId), Region: region, Name: tg["Name"],
-					State: string(v.State), Created: aws.ToTime(v.CreateTime), Tags: tg,
-				})
-			}
+	err := eachVolume(ctx, c.EC2, func(v types.Volume) {
+		id, state := aws.ToString(v.VolumeId), string(v.State)
+		if existing != nil {
+			existing[id] = struct{}{}
+		}
+		if !slices.Contains(match, state) && !(slices.Contains(rest, state) && hasTag(v.Tags, tags.CleanupAction)) {
+			return
+		}
+		tg := tagMap(v.Tags)
+		yield(plan.Resource{
+			Type: policy.EC2Volume, ID: id, Region: region, Name: tg["Name"],
+			State: state, Created: aws.ToTime(v.CreateTime), Tags: tg,
+		})
+	})
+	if err != nil {
+		// A partial set would make the snapshots of unlisted volumes orphans:
+		// the snapshot listing lists the volumes itself.
+		return err
+	}
+	if existing != nil {
+		r.volumes.put(region, existing)
+	}
+	return nil
+}
+
+// eachVolume calls fn with every volume of the region, 500 (the most
+// DescribeVolumes returns) a page.
+func eachVolume(ctx context.Context, api EC2API, fn func(types.Volume)) error {
+	p := ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{MaxResults: aws.Int32(500)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("describe volumes: %w", err)
+		}
+		for _, v := range page.Volumes {
+			fn(v)
 		}
 	}
 	return nil
+}
+
+func hasTag(list []types.Tag, key string) bool {
+	return slices.ContainsFunc(list, func(t types.Tag) bool { return aws.ToString(t.Key) == key })
+}
+
+// volumeSets holds, per region, the ids of the volumes there, from the
+// region's volume listing until its snapshot listing takes them for the
+// orphan check (volume gone): one DescribeVolumes listing per region and
+// run. Volumes the run deletes in between leave the set, as a listing
+// after the deletes would not show them: their snapshots are orphans in
+// the same run. Regions run concurrently, and so do the deletes in one.
+type volumeSets struct {
+	mu     sync.Mutex
+	region map[string]map[string]struct{}
+}
+
+func (v *volumeSets) put(region string, ids map[string]struct{}) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.region == nil {
+		v.region = map[string]map[string]struct{}{}
+	}
+	v.region[region] = ids
+}
+
+// forget removes a volume the run deleted (or found gone).
+func (v *volumeSets) forget(region, id string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.region[region], id)
+}
+
+// take hands the region's set over (and drops it from v): the snapshot
+// listing is its one reader. ok is false when the volumes were not listed
+// in full this run (no volume policy, a failed listing, a follow-up that
+// resumes at the snapshots).
+func (v *volumeSets) take(region string) (ids map[string]struct{}, ok bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	ids, ok = v.region[region]
+	delete(v.region, region)
+	return ids, ok
 }
 
 func actVolumes(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
@@ -266,6 +336,7 @@ func actVolumes(ctx context.Context, r *run, c Clients, p policy.Policy, items [
 		if p.FinalSnapshot {
 			snap, err := finalSnapshot(ctx, r, api, region, it.res.ID)
 			if awserr.Is(err, awserr.NotFound) {
+				r.volumes.forget(region, it.res.ID)
 				r.add(decision(it, p.Action, report.Done, "volume no longer exists"))
 				return
 			}
@@ -280,6 +351,7 @@ func actVolumes(ctx context.Context, r *run, c Clients, p policy.Policy, items [
 			r.add(failed(it, p.Action, fmt.Errorf("delete volume: %w", err)))
 			return
 		}
+		r.volumes.forget(region, it.res.ID)
 		r.add(decision(it, p.Action, report.Done, reason))
 	})
 }
@@ -386,7 +458,7 @@ func finalSnapshot(ctx context.Context, r *run, api EC2API, region, volume strin
 
 // --- snapshots ---
 
-func listSnapshots(ctx context.Context, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error {
+func listSnapshots(ctx context.Context, r *run, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error {
 	api := c.EC2
 	// Snapshots an owned AMI uses are held; so is everything AWS Backup made.
 	inAMI := map[string]string{}
@@ -404,17 +476,15 @@ func listSnapshots(ctx context.Context, c Clients, region string, pols []policy.
 			}
 		}
 	}
-	wantGone := false
-	for _, p := range pols {
-		for _, f := range slices.Concat(p.Filters, p.Exclude) {
-			wantGone = wantGone || f.Kind == policy.VolumeGone
-		}
-	}
-	var existing map[string]bool
+	wantGone := checksVolumeGone(pols)
+	var existing map[string]struct{}
 	if wantGone {
-		var err error
-		if existing, err = volumeIDs(ctx, api); err != nil {
-			return err
+		var ok bool
+		if existing, ok = r.volumes.take(region); !ok {
+			var err error
+			if existing, err = volumeIDs(ctx, api); err != nil {
+				return err
+			}
 		}
 	}
 	sp := ec2.NewDescribeSnapshotsPaginator(api, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, MaxResults: aws.Int32(1000)})
@@ -436,7 +506,8 @@ func listSnapshots(ctx context.Context, c Clients, region string, pols []policy.
 				r.Hold = "made by AWS Backup"
 			}
 			if wantGone {
-				gone := !existing[aws.ToString(s.VolumeId)]
+				_, found := existing[aws.ToString(s.VolumeId)]
+				gone := !found
 				r.Gone = &gone
 			}
 			yield(r)
@@ -445,25 +516,33 @@ func listSnapshots(ctx context.Context, c Clients, region string, pols []policy.
 	return nil
 }
 
-// volumeFilterBatch is how many volume ids one DescribeVolumes filter names.
+// volumeFilterBatch is how many ids one EC2 describe filter names.
 const volumeFilterBatch = 200
 
-// volumeIDs lists every volume of the region once, before the snapshots:
-// ceil(volumes/500) calls instead of a filtered lookup per page of
-// snapshots (which cost up to five calls per 1000 snapshots). A volume
-// created after this listing has only new snapshots, which no age filter
-// of an orphan policy matches, and mark-then-act checks again after the grace.
-func volumeIDs(ctx context.Context, api EC2API) (map[string]bool, error) {
-	ids := map[string]bool{}
-	p := ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{MaxResults: aws.Int32(500)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("describe volumes: %w", err)
+// checksVolumeGone says whether a policy on snapshots asks whether their
+// volume is gone: only then are volume ids kept and looked up.
+func checksVolumeGone(pols []policy.Policy) bool {
+	for _, p := range pols {
+		for _, f := range slices.Concat(p.Filters, p.Exclude) {
+			if f.Kind == policy.VolumeGone {
+				return true
+			}
 		}
-		for _, v := range page.Volumes {
-			ids[aws.ToString(v.VolumeId)] = true
-		}
+	}
+	return false
+}
+
+// volumeIDs lists every volume of the region, before the snapshots, when
+// this run has not (see volumeSets): ceil(volumes/500) calls instead of a
+// filtered lookup per page of snapshots (which cost up to five calls per
+// 1000 snapshots). A volume created after the listing has only new
+// snapshots, which no age filter of an orphan policy matches, and
+// mark-then-act checks again after the grace.
+func volumeIDs(ctx context.Context, api EC2API) (map[string]struct{}, error) {
+	ids := map[string]struct{}{}
+	err := eachVolume(ctx, api, func(v types.Volume) { ids[aws.ToString(v.VolumeId)] = struct{}{} })
+	if err != nil {
+		return nil, err
 	}
 	return ids, nil
 }
@@ -484,7 +563,7 @@ var actSnapshots = deleteEach("delete snapshot", func(ctx context.Context, c Cli
 
 // --- Elastic IPs ---
 
-func listAddresses(ctx context.Context, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
+func listAddresses(ctx context.Context, _ *run, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
 	api := c.EC2
 	// DescribeAddresses has no pages: an account holds few addresses.
 	out, err := api.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: []types.Filter{filter("domain", "vpc")}})

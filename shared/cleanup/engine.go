@@ -23,7 +23,7 @@ type item struct {
 // check before marking or acting (optional), and how to act.
 type kind struct {
 	// list calls yield for every resource policies may concern, page by page.
-	list func(ctx context.Context, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error
+	list func(ctx context.Context, r *run, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error
 	// guard returns the items that may proceed; it reports the others.
 	guard func(ctx context.Context, r *run, c Clients, items []item) []item
 	// act performs p's action on items (never empty) and reports each.
@@ -103,7 +103,7 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 		}
 		list.add(r, k, it)
 	}}
-	listErr := k.list(ctx, api, region, pols, func(res plan.Resource) {
+	listErr := k.list(ctx, r, api, region, pols, func(res plan.Resource) {
 		inventory++
 		d := plan.Decide(pols, res, r.now, s.ProtectTag, s.CleanupGrace)
 		if d.Step == plan.None {

@@ -92,7 +92,7 @@ type fakeCall struct {
 func (f *fakeKind) kind() kind {
 	k := kind{
 		grouped: f.grouped,
-		list: func(_ context.Context, _ Clients, _ string, _ []policy.Policy, yield func(plan.Resource)) error {
+		list: func(_ context.Context, _ *run, _ Clients, _ string, _ []policy.Policy, yield func(plan.Resource)) error {
 			for _, res := range f.resources {
 				f.mu.Lock()
 				f.listed++

@@ -46,7 +46,7 @@ func iamTags(list []iamtypes.Tag) map[string]string {
 // listRoles yields only the roles this system created (managed-by tag):
 // cleanup never deletes a role it did not make. ListRoles returns neither
 // tags nor last use, so each role is read (bounded concurrency per page).
-func listRoles(ctx context.Context, c Clients, _ string, _ []policy.Policy, yield func(plan.Resource)) error {
+func listRoles(ctx context.Context, _ *run, c Clients, _ string, _ []policy.Policy, yield func(plan.Resource)) error {
 	p := iam.NewListRolesPaginator(c.IAM, &iam.ListRolesInput{MaxItems: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -177,7 +177,7 @@ func roleUntag(ctx context.Context, r *run, c Clients, items []item, keys ...str
 
 // listInstanceProfiles yields every instance profile with its state:
 // "empty" without a role, else "in-use". Tags need one read each.
-func listInstanceProfiles(ctx context.Context, c Clients, _ string, _ []policy.Policy, yield func(plan.Resource)) error {
+func listInstanceProfiles(ctx context.Context, _ *run, c Clients, _ string, _ []policy.Policy, yield func(plan.Resource)) error {
 	p := iam.NewListInstanceProfilesPaginator(c.IAM, &iam.ListInstanceProfilesInput{MaxItems: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

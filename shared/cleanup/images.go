@@ -55,7 +55,7 @@ func imagesInUse(ctx context.Context, api EC2API) (map[string]string, error) {
 	return used, nil
 }
 
-func listImages(ctx context.Context, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
+func listImages(ctx context.Context, _ *run, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
 	api := c.EC2
 	used, err := imagesInUse(ctx, api)
 	if err != nil {

@@ -40,7 +40,7 @@ func parseLambdaTime(s string) time.Time {
 // listFunctions yields the region's functions this system created; their
 // tags need one call each (bounded per page). Age is since the last change
 // (Lambda reports no creation time).
-func listFunctions(ctx context.Context, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
+func listFunctions(ctx context.Context, _ *run, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
 	p := lambda.NewListFunctionsPaginator(c.Lambda, &lambda.ListFunctionsInput{MaxItems: aws.Int32(50)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

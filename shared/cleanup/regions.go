@@ -50,6 +50,7 @@ func (r *run) all(ctx context.Context, doc policy.Document, resume *Resume) erro
 	if err != nil {
 		return err
 	}
+	r.volumeGone = checksVolumeGone(doc.ForType(policy.EC2Snapshot))
 	if len(r.job.Settings.Regions) > 1 {
 		names := make([]string, len(units))
 		for i, u := range units {
@@ -175,6 +176,8 @@ func typesWhere(global bool) []string {
 func (r *run) region(ctx context.Context, doc policy.Document, u unit) (o outcome) {
 	started := time.Now()
 	defer func() { r.rep.Took(u.region, time.Since(started)) }()
+	// The volume ids wait for the snapshots; a unit stopped before them frees them.
+	defer r.volumes.take(u.region)
 	for _, typ := range typeOrder[u.from:] {
 		pols := doc.ForType(typ)
 		if len(pols) == 0 || kinds[typ].global != (u.region == GlobalRegion) {

@@ -38,7 +38,7 @@ func bucketTags(ctx context.Context, api S3API, bucket string) (map[string]strin
 // listBuckets yields the region's buckets this system created, each with
 // its state: "empty" (no object, version or delete marker) or "not-empty".
 // Tags and emptiness need one call each per bucket (bounded per page).
-func listBuckets(ctx context.Context, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
+func listBuckets(ctx context.Context, _ *run, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
 	p := s3.NewListBucketsPaginator(c.S3, &s3.ListBucketsInput{BucketRegion: aws.String(region), MaxBuckets: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

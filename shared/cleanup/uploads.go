@@ -55,7 +55,7 @@ func s3Uploads(c Clients) (S3UploadsAPI, error) {
 // listUploads yields the incomplete multipart uploads of the region's
 // buckets this system created, with the bucket's tags and the upload's
 // mark read from them. Uploads are listed one bucket at a time, page by page.
-func listUploads(ctx context.Context, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
+func listUploads(ctx context.Context, _ *run, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
 	api, err := s3Uploads(c)
 	if err != nil {
 		return err

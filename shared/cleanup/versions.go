@@ -58,7 +58,7 @@ func lambdaVersions(c Clients) (LambdaVersionsAPI, error) {
 // newest and the aliases that route to it. The marks are read from the
 // function's tags and given to each version as commander:cleanup-action and
 // -due, so the planner treats a version like any taggable resource.
-func listVersions(ctx context.Context, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
+func listVersions(ctx context.Context, _ *run, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
 	api, err := lambdaVersions(c)
 	if err != nil {
 		return err

@@ -61,6 +61,7 @@ func init() {
 		"DeleteVolume":              (*ec2Call).deleteVolume,
 		"TerminateInstances":        (*ec2Call).terminateInstances,
 		"StopInstances":             (*ec2Call).stopInstances,
+		"ReleaseAddress":            (*ec2Call).releaseAddress,
 	}
 }
 

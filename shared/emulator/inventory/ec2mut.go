@@ -331,6 +331,35 @@ func (c *ec2Call) deleteVolume() error {
 	return nil
 }
 
+// releaseAddress releases a VPC Elastic IP by AllocationId. An associated
+// address is refused with InvalidIPAddress.InUse, as AWS does outside a
+// default VPC (in a default VPC AWS would disassociate it first; moto always
+// does): the stricter answer, so a job that relies on it fails here first.
+func (c *ec2Call) releaseAddress() error {
+	c.st.mu.Lock()
+	defer c.st.mu.Unlock()
+	if c.form.Get("PublicIp") != "" {
+		return apiErr("InvalidParameterValue", "PublicIp is for EC2-Classic addresses; a VPC address is released by AllocationId")
+	}
+	id := c.form.Get("AllocationId")
+	if id == "" {
+		return apiErr("MissingParameter", "The request must contain the parameter AllocationId")
+	}
+	i := parseID("eipalloc", id, len(c.st.addresses))
+	if i < 0 || c.st.addresses[i].gone {
+		return apiErr("InvalidAllocationID.NotFound", fmt.Sprintf("The allocation ID '%s' does not exist", id))
+	}
+	if c.st.addresses[i].instance >= 0 {
+		return apiErr("InvalidIPAddress.InUse", fmt.Sprintf("Address %s is in use by %s", id, formatID("i", int(c.st.addresses[i].instance))))
+	}
+	if err := c.dryRun(); err != nil {
+		return err
+	}
+	c.st.addresses[i].gone = true
+	c.w.elBool("return", true)
+	return nil
+}
+
 func (c *ec2Call) instanceIDs(limit int) ([]int, error) {
 	ids := queryList(c.form, "InstanceId")
 	if len(ids) == 0 {
