@@ -331,20 +331,21 @@ func uploadUntag(ctx context.Context, r *run, c Clients, items []item, _ ...stri
 	})
 }
 
-// actUploads aborts uploads, one bucket at a time per goroutine, then
-// drops the bucket's marks that cover nothing any more.
-func actUploads(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
-	api, err := s3Uploads(c)
-	groups, bad := byBucket(items)
+// actByParent acts on items that live under a parent (a bucket's uploads, a
+// function's versions): one parent at a time per goroutine, at most
+// COMMANDER_CONCURRENCY at once. Items groupBy refuses fail, and so does
+// every item when the parent's client could not be had (clientErr).
+func actByParent(r *run, p policy.Policy, items []item, groupBy func([]item) ([][]item, map[string]error), clientErr error, act func(group []item)) {
+	groups, bad := groupBy(items)
 	for _, it := range items {
 		if e := bad[it.res.ID]; e != nil {
 			r.add(failed(it, p.Action, e))
 		}
 	}
-	if err != nil {
+	if clientErr != nil {
 		for _, group := range groups {
 			for _, it := range group {
-				r.add(failed(it, p.Action, err))
+				r.add(failed(it, p.Action, clientErr))
 			}
 		}
 		return
@@ -353,32 +354,41 @@ func actUploads(ctx context.Context, r *run, c Clients, p policy.Policy, items [
 	g.SetLimit(r.job.Settings.Concurrency)
 	for _, group := range groups {
 		g.Go(func() error {
-			var done []item
-			for _, it := range group {
-				if err := ctx.Err(); err != nil {
-					r.add(failed(it, p.Action, err))
-					continue
-				}
-				bucket, key, id, _ := uploadOf(it.res)
-				_, err := api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: aws.String(id)})
-				if err := ignoreGone(err); err != nil {
-					r.add(failed(it, p.Action, fmt.Errorf("abort upload: %w", err)))
-					continue
-				}
-				done = append(done, it)
-			}
-			if len(done) == 0 {
-				return nil
-			}
-			note := ""
-			if err := retagBucketUploads(ctx, api, group[0].res.Name, done, func(m []uploadMark, _ []item) []uploadMark { return m }); err != nil {
-				note = "; the bucket keeps its mark: " + err.Error()
-			}
-			for _, it := range done {
-				r.add(decision(it, p.Action, report.Done, it.dec.Reason+note))
-			}
+			act(group)
 			return nil
 		})
 	}
 	_ = g.Wait()
+}
+
+// actUploads aborts uploads, one bucket at a time per goroutine, then
+// drops the bucket's marks that cover nothing any more.
+func actUploads(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
+	api, err := s3Uploads(c)
+	actByParent(r, p, items, byBucket, err, func(group []item) {
+		var done []item
+		for _, it := range group {
+			if err := ctx.Err(); err != nil {
+				r.add(failed(it, p.Action, err))
+				continue
+			}
+			bucket, key, id, _ := uploadOf(it.res)
+			_, err := api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: aws.String(id)})
+			if err := ignoreGone(err); err != nil {
+				r.add(failed(it, p.Action, fmt.Errorf("abort upload: %w", err)))
+				continue
+			}
+			done = append(done, it)
+		}
+		if len(done) == 0 {
+			return
+		}
+		note := ""
+		if err := retagBucketUploads(ctx, api, group[0].res.Name, done, func(m []uploadMark, _ []item) []uploadMark { return m }); err != nil {
+			note = "; the bucket keeps its mark: " + err.Error()
+		}
+		for _, it := range done {
+			r.add(decision(it, p.Action, report.Done, it.dec.Reason+note))
+		}
+	})
 }

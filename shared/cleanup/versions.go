@@ -363,29 +363,7 @@ func versionUntag(ctx context.Context, r *run, c Clients, items []item, _ ...str
 // The deleted versions' marks are then removed from the function.
 func actVersions(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
 	api, err := lambdaVersions(c)
-	groups, bad := byFunction(items)
-	for _, it := range items {
-		if e := bad[it.res.ID]; e != nil {
-			r.add(failed(it, p.Action, e))
-		}
-	}
-	if err != nil {
-		for _, group := range groups {
-			for _, it := range group {
-				r.add(failed(it, p.Action, err))
-			}
-		}
-		return
-	}
-	g := errgroup.Group{}
-	g.SetLimit(r.job.Settings.Concurrency)
-	for _, group := range groups {
-		g.Go(func() error {
-			actFunctionVersions(ctx, r, api, p, group)
-			return nil
-		})
-	}
-	_ = g.Wait()
+	actByParent(r, p, items, byFunction, err, func(group []item) { actFunctionVersions(ctx, r, api, p, group) })
 }
 
 func actFunctionVersions(ctx context.Context, r *run, api LambdaVersionsAPI, p policy.Policy, group []item) {
