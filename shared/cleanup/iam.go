@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"golang.org/x/sync/errgroup"
 )
 
 // IAMAPI is the slice of IAM the cleanup job calls.
@@ -53,26 +52,20 @@ func listRoles(ctx context.Context, _ *run, c Clients, _ string, _ []policy.Poli
 		if err != nil {
 			return fmt.Errorf("list roles: %w", err)
 		}
-		got := make([]*iamtypes.Role, len(page.Roles))
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(8)
-		for i, role := range page.Roles {
+		got, err := describeEach(ctx, page.Roles, func(ctx context.Context, role iamtypes.Role) (*iamtypes.Role, error) {
 			if strings.HasPrefix(aws.ToString(role.Path), "/aws-service-role/") {
-				continue // service-linked: AWS's own
+				return nil, nil // service-linked: AWS's own
 			}
-			g.Go(func() error {
-				out, err := c.IAM.GetRole(gctx, &iam.GetRoleInput{RoleName: role.RoleName})
-				if awserr.Is(err, awserr.NotFound) {
-					return nil
-				}
-				if err != nil {
-					return fmt.Errorf("get role %s: %w", aws.ToString(role.RoleName), err)
-				}
-				got[i] = out.Role
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
+			out, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: role.RoleName})
+			if awserr.Is(err, awserr.NotFound) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("get role %s: %w", aws.ToString(role.RoleName), err)
+			}
+			return out.Role, nil
+		})
+		if err != nil {
 			return err
 		}
 		for _, role := range got {
@@ -184,23 +177,17 @@ func listInstanceProfiles(ctx context.Context, _ *run, c Clients, _ string, _ []
 		if err != nil {
 			return fmt.Errorf("list instance profiles: %w", err)
 		}
-		tagsOf := make([]map[string]string, len(page.InstanceProfiles))
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(8)
-		for i, ip := range page.InstanceProfiles {
-			g.Go(func() error {
-				out, err := c.IAM.GetInstanceProfile(gctx, &iam.GetInstanceProfileInput{InstanceProfileName: ip.InstanceProfileName})
-				if awserr.Is(err, awserr.NotFound) {
-					return nil
-				}
-				if err != nil {
-					return fmt.Errorf("get instance profile %s: %w", aws.ToString(ip.InstanceProfileName), err)
-				}
-				tagsOf[i] = iamTags(out.InstanceProfile.Tags)
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
+		tagsOf, err := describeEach(ctx, page.InstanceProfiles, func(ctx context.Context, ip iamtypes.InstanceProfile) (map[string]string, error) {
+			out, err := c.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: ip.InstanceProfileName})
+			if awserr.Is(err, awserr.NotFound) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("get instance profile %s: %w", aws.ToString(ip.InstanceProfileName), err)
+			}
+			return iamTags(out.InstanceProfile.Tags), nil
+		})
+		if err != nil {
 			return err
 		}
 		for i, ip := range page.InstanceProfiles {

@@ -11,7 +11,7 @@ import (
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"golang.org/x/sync/errgroup"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
 
 // LambdaAPI is the slice of Lambda the cleanup job calls.
@@ -47,30 +47,23 @@ func listFunctions(ctx context.Context, _ *run, c Clients, region string, _ []po
 		if err != nil {
 			return fmt.Errorf("list functions: %w", err)
 		}
-		got := make([]*plan.Resource, len(page.Functions))
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(8)
-		for i, fn := range page.Functions {
-			g.Go(func() error {
-				out, err := c.Lambda.ListTags(gctx, &lambda.ListTagsInput{Resource: fn.FunctionArn})
-				if awserr.Is(err, awserr.NotFound) {
-					return nil
-				}
-				if err != nil {
-					return fmt.Errorf("function %s tags: %w", aws.ToString(fn.FunctionName), err)
-				}
-				if out.Tags[tags.ManagedBy] != tags.ManagedByValue {
-					return nil
-				}
-				changed := parseLambdaTime(aws.ToString(fn.LastModified))
-				got[i] = &plan.Resource{
-					Type: policy.LambdaFunction, ID: aws.ToString(fn.FunctionName), ARN: aws.ToString(fn.FunctionArn),
-					Region: region, Name: aws.ToString(fn.FunctionName), State: string(fn.State), Created: changed, Tags: out.Tags,
-				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
+		got, err := describeEach(ctx, page.Functions, func(ctx context.Context, fn lambdatypes.FunctionConfiguration) (*plan.Resource, error) {
+			out, err := c.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: fn.FunctionArn})
+			if awserr.Is(err, awserr.NotFound) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("function %s tags: %w", aws.ToString(fn.FunctionName), err)
+			}
+			if out.Tags[tags.ManagedBy] != tags.ManagedByValue {
+				return nil, nil
+			}
+			return &plan.Resource{
+				Type: policy.LambdaFunction, ID: aws.ToString(fn.FunctionName), ARN: aws.ToString(fn.FunctionArn), Region: region,
+				Name: aws.ToString(fn.FunctionName), State: string(fn.State), Created: parseLambdaTime(aws.ToString(fn.LastModified)), Tags: out.Tags,
+			}, nil
+		})
+		if err != nil {
 			return err
 		}
 		for _, r := range got {

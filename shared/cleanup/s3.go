@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"golang.org/x/sync/errgroup"
 )
 
 // S3API is the slice of S3 the cleanup job calls.
@@ -45,44 +44,38 @@ func listBuckets(ctx context.Context, _ *run, c Clients, region string, _ []poli
 		if err != nil {
 			return fmt.Errorf("list buckets: %w", err)
 		}
-		got := make([]*plan.Resource, len(page.Buckets))
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(8)
-		for i, b := range page.Buckets {
+		got, err := describeEach(ctx, page.Buckets, func(ctx context.Context, b s3types.Bucket) (*plan.Resource, error) {
 			if br := aws.ToString(b.BucketRegion); br != "" && br != region {
-				continue // another region's client deals with it
+				return nil, nil // another region's client deals with it
 			}
-			g.Go(func() error {
-				name := aws.ToString(b.Name)
-				tg, err := bucketTags(gctx, c.S3, name)
-				if awserr.Is(err, awserr.NotFound) {
-					return nil // no tags (so not ours), or gone
-				}
-				if err != nil {
-					return fmt.Errorf("bucket %s tags: %w", name, err)
-				}
-				if tg[tags.ManagedBy] != tags.ManagedByValue {
-					return nil
-				}
-				v, err := c.S3.ListObjectVersions(gctx, &s3.ListObjectVersionsInput{Bucket: aws.String(name), MaxKeys: aws.Int32(1)})
-				if awserr.Is(err, awserr.NotFound) {
-					return nil
-				}
-				if err != nil {
-					return fmt.Errorf("bucket %s contents: %w", name, err)
-				}
-				state := "empty"
-				if len(v.Versions) > 0 || len(v.DeleteMarkers) > 0 {
-					state = "not-empty"
-				}
-				got[i] = &plan.Resource{
-					Type: policy.S3Bucket, ID: name, Region: region, Name: name, State: state,
-					Created: aws.ToTime(b.CreationDate), Tags: tg,
-				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
+			name := aws.ToString(b.Name)
+			tg, err := bucketTags(ctx, c.S3, name)
+			if awserr.Is(err, awserr.NotFound) {
+				return nil, nil // no tags (so not ours), or gone
+			}
+			if err != nil {
+				return nil, fmt.Errorf("bucket %s tags: %w", name, err)
+			}
+			if tg[tags.ManagedBy] != tags.ManagedByValue {
+				return nil, nil
+			}
+			v, err := c.S3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(name), MaxKeys: aws.Int32(1)})
+			if awserr.Is(err, awserr.NotFound) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("bucket %s contents: %w", name, err)
+			}
+			state := "empty"
+			if len(v.Versions) > 0 || len(v.DeleteMarkers) > 0 {
+				state = "not-empty"
+			}
+			return &plan.Resource{
+				Type: policy.S3Bucket, ID: name, Region: region, Name: name, State: state,
+				Created: aws.ToTime(b.CreationDate), Tags: tg,
+			}, nil
+		})
+		if err != nil {
 			return err
 		}
 		for _, r := range got {

@@ -19,6 +19,7 @@ import (
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -69,31 +70,25 @@ func listVersions(ctx context.Context, _ *run, c Clients, region string, _ []pol
 		if err != nil {
 			return fmt.Errorf("list functions: %w", err)
 		}
-		got := make([][]plan.Resource, len(page.Functions))
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(8)
-		for i, fn := range page.Functions {
-			g.Go(func() error {
-				name, arn := aws.ToString(fn.FunctionName), aws.ToString(fn.FunctionArn)
-				out, err := api.ListTags(gctx, &lambda.ListTagsInput{Resource: fn.FunctionArn})
-				if awserr.Is(err, awserr.NotFound) {
-					return nil
-				}
-				if err != nil {
-					return fmt.Errorf("function %s tags: %w", name, err)
-				}
-				if out.Tags[tags.ManagedBy] != tags.ManagedByValue {
-					return nil
-				}
-				list, err := functionVersions(gctx, api, name, arn, region, out.Tags)
-				if awserr.Is(err, awserr.NotFound) {
-					return nil
-				}
-				got[i] = list
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
+		got, err := describeEach(ctx, page.Functions, func(ctx context.Context, fn lambdatypes.FunctionConfiguration) ([]plan.Resource, error) {
+			name, arn := aws.ToString(fn.FunctionName), aws.ToString(fn.FunctionArn)
+			out, err := api.ListTags(ctx, &lambda.ListTagsInput{Resource: fn.FunctionArn})
+			if awserr.Is(err, awserr.NotFound) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("function %s tags: %w", name, err)
+			}
+			if out.Tags[tags.ManagedBy] != tags.ManagedByValue {
+				return nil, nil
+			}
+			list, err := functionVersions(ctx, api, name, arn, region, out.Tags)
+			if awserr.Is(err, awserr.NotFound) {
+				return nil, nil
+			}
+			return list, err
+		})
+		if err != nil {
 			return err
 		}
 		for _, list := range got {
