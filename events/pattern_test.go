@@ -14,8 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 func TestMain(m *testing.M) { emulatortest.Main(m) }
@@ -37,7 +35,7 @@ type envelope struct {
 func TestAlarmPatternMatchesAlarmSamplesOnly(t *testing.T) {
 	cfg := emulatortest.Config(t)
 	ctx := context.Background()
-	eb, q := eventbridgeclient.New(cfg), sqs.NewFromConfig(cfg)
+	eb := eventbridgeclient.New(cfg)
 	pattern, err := events.AlarmStateChange.JSON()
 	if err != nil {
 		t.Fatal(err)
@@ -49,18 +47,7 @@ func TestAlarmPatternMatchesAlarmSamplesOnly(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	_, err = eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)})
-	must("create bus", err)
-	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("alarm-pattern")})
-	must("create queue", err)
-	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: queue.QueueUrl,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	must("queue arn", err)
-	_, err = eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("alarm"), EventBusName: aws.String(bus), EventPattern: aws.String(pattern)})
-	must("put rule", err)
-	_, err = eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("alarm"), EventBusName: aws.String(bus),
-		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}}})
-	must("put targets", err)
+	rule := emulatortest.NewRule(t, cfg, bus, pattern)
 
 	dirs, err := os.ReadDir("samples")
 	must("read samples", err)
@@ -96,25 +83,18 @@ func TestAlarmPatternMatchesAlarmSamplesOnly(t *testing.T) {
 				if out.FailedEntryCount != 0 {
 					t.Fatalf("event refused: %s %s", aws.ToString(out.Entries[0].ErrorCode), aws.ToString(out.Entries[0].ErrorMessage))
 				}
-				got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10})
-				must("receive", err)
-				for _, m := range got.Messages {
-					_, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: queue.QueueUrl, ReceiptHandle: m.ReceiptHandle})
-					must("delete message", err)
+				want := 0
+				if wantMatch {
+					want = 1
 				}
+				got := rule.Receive(t, want)
 				switch {
-				case wantMatch && len(got.Messages) != 1:
-					t.Fatalf("alarm sample delivered %d times, want once", len(got.Messages))
-				case !wantMatch && len(got.Messages) != 0:
-					t.Fatalf("the alarm pattern matched a %s sample: %s", d.Name(), aws.ToString(got.Messages[0].Body))
+				case len(got) != want:
+					t.Fatalf("%s sample delivered %d times, want %d: %+v", d.Name(), len(got), want, got)
 				case wantMatch:
 					matched++
-					var delivered envelope
-					if err := json.Unmarshal([]byte(aws.ToString(got.Messages[0].Body)), &delivered); err != nil {
-						t.Fatalf("delivered event is not JSON: %v", err)
-					}
-					if !jsonEqual(t, delivered.Detail, e.Detail) {
-						t.Errorf("delivered detail differs from the sample's:\n%s\n%s", delivered.Detail, e.Detail)
+					if !jsonEqual(t, got[0].Detail, e.Detail) {
+						t.Errorf("delivered detail differs from the sample's:\n%s\n%s", got[0].Detail, e.Detail)
 					}
 				}
 			})
@@ -131,9 +111,7 @@ func TestAlarmPatternMatchesAlarmSamplesOnly(t *testing.T) {
 		if out.FailedEntryCount != 0 {
 			t.Fatalf("near miss refused: %+v", out.Entries)
 		}
-		got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10})
-		must("receive", err)
-		if len(got.Messages) != 0 {
+		if got := rule.Receive(t, 0); len(got) != 0 {
 			t.Errorf("the alarm pattern matched %s/%s", miss.source, miss.detailType)
 		}
 	}

@@ -25,12 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 func TestMain(m *testing.M) { emulatortest.Main(m) }
@@ -653,44 +649,25 @@ func TestDryRunChangesNothing(t *testing.T) {
 
 // The audit event reaches the configured bus.
 func TestAuditEvent(t *testing.T) {
-	ctx := context.Background()
 	e := newEnv(t)
 	e.volume(tags.Backup, "daily")
-	eb, q := eventbridgeclient.New(e.cfg), sqs.NewFromConfig(e.cfg)
-	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("commander-audit")}); err != nil {
-		t.Fatal(err)
-	}
-	qu, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("audit")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	qa, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: qu.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("audit"), EventBusName: aws.String("commander-audit"),
-		EventPattern: aws.String(`{"source":["commander"],"detail-type":["Commander Backup Completed"]}`)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("audit"), EventBusName: aws.String("commander-audit"),
-		Targets: []ebtypes.Target{{Id: aws.String("q"), Arn: aws.String(qa.Attributes["QueueArn"])}}}); err != nil {
-		t.Fatal(err)
-	}
+	rule := emulatortest.NewRule(t, e.cfg, "commander-audit", `{"source":["commander"],"detail-type":["Commander Backup Completed"]}`)
 	r := e.run(e.job(map[string]string{"COMMANDER_EVENT_BUS": "commander-audit"}), scheduled(day(0)))
 	if r.Status != report.StatusOK {
 		t.Fatalf("status %s: %s", r.Status, r.Reason)
 	}
-	msg, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: qu.QueueUrl, WaitTimeSeconds: 1})
-	if err != nil || len(msg.Messages) != 1 {
-		t.Fatalf("audit event not received: %v %d", err, len(msg.Messages))
+	got := rule.Receive(t, 1)
+	if len(got) != 1 {
+		t.Fatalf("audit events received: %d, want 1", len(got))
 	}
-	var ev struct {
-		DetailType string      `json:"detail-type"`
-		Detail     auditDetail `json:"detail"`
-	}
-	if err := json.Unmarshal([]byte(aws.ToString(msg.Messages[0].Body)), &ev); err != nil {
+	var detail auditDetail
+	if err := json.Unmarshal(got[0].Detail, &detail); err != nil {
 		t.Fatal(err)
 	}
+	ev := struct {
+		DetailType string
+		Detail     auditDetail
+	}{got[0].DetailType, detail}
 	if ev.DetailType != "Commander Backup Completed" || ev.Detail.Counts["snapshot.done"] != 1 || ev.Detail.IdempotencyKey != scheduleARN+"@"+day(0) {
 		t.Errorf("audit event %+v", ev)
 	}
