@@ -464,20 +464,7 @@ func (c *ec2Call) instancePred() (pred, error) {
 		case "owner-id":
 			return strPred(vals, func(int) string { return c.s.opts.Account }), true
 		case "block-device-mapping.volume-id":
-			want := map[int32]bool{}
-			for _, v := range vals {
-				if k := parseID("vol", v, len(st.volumes)); k >= 0 {
-					want[int32(k)] = true
-				}
-			}
-			return func(i int) bool {
-				for _, v := range st.instances[i].volumes {
-					if want[v] {
-						return true
-					}
-				}
-				return false
-			}, true
+			return refsPred(vals, "vol", len(st.volumes), func(i int) []int32 { return st.instances[i].volumes }), true
 		}
 		return nil, false
 	})
@@ -589,20 +576,7 @@ func (c *ec2Call) describeImages() error {
 		case "owner-id":
 			return strPred(vals, func(int) string { return c.s.opts.Account }), true
 		case "block-device-mapping.snapshot-id":
-			want := map[int32]bool{}
-			for _, v := range vals {
-				if k := parseID("snap", v, len(st.snapshots)); k >= 0 {
-					want[int32(k)] = true
-				}
-			}
-			return func(i int) bool {
-				for _, s := range st.images[i].snapshots {
-					if want[s] {
-						return true
-					}
-				}
-				return false
-			}, true
+			return refsPred(vals, "snap", len(st.snapshots), func(i int) []int32 { return st.images[i].snapshots }), true
 		}
 		return nil, false
 	})

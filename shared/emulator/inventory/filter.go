@@ -144,6 +144,25 @@ func refPred(vals []string, prefix string, n int, get func(int) int32) pred {
 	return func(i int) bool { r := get(i); return r >= 0 && want[r] }
 }
 
+// refsPred matches an item when any of the ids it refers to (an instance's
+// volumes, an image's snapshots) is among vals.
+func refsPred(vals []string, prefix string, n int, get func(int) []int32) pred {
+	want := map[int32]bool{}
+	for _, v := range vals {
+		if k := parseID(prefix, v, n); k >= 0 {
+			want[int32(k)] = true
+		}
+	}
+	return func(i int) bool {
+		for _, r := range get(i) {
+			if want[r] {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 func intPred(vals []string, get func(int) int64) pred {
 	return func(i int) bool { return anyGlob(vals, strconv.FormatInt(get(i), 10)) }
 }
