@@ -33,9 +33,8 @@ var ec2Policies = []string{"stopped-instances", "expired-instances", "unattached
 // handler is a job's Lambda handler.
 type handler func(ctx context.Context, raw json.RawMessage) (*report.Report, error)
 
-// deps builds what boot.Start builds in the function's main, with two
-// measuring additions on the AWS configuration: the probe middleware and
-// the race-safe HTTP client the inventory server needs (docs/inventory-server.md).
+// deps builds what boot.Start builds in the function's main, with one
+// measuring addition on the AWS configuration: the probe middleware.
 func deps(b testing.TB, fn string, probe *bench.Probe) boot.Deps {
 	s, err := settings.Load(os.Getenv)
 	if err != nil {
