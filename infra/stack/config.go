@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/alarm"
+	"github.com/aws-commander/commander/shared/api/iamcmd"
 	"github.com/aws-commander/commander/shared/backup"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/settings"
@@ -252,6 +253,9 @@ func FromContext(ctx map[string]any, dir string) (Config, error) {
 			e.Fail(KeySettings+"."+name, fmt.Sprint(v), "a string, number or boolean")
 		case name == "COMMANDER_DRY_RUN" || name == "COMMANDER_CLEANUP_POLICY" || name == "COMMANDER_BACKUP_FUNCTION" || name == "COMMANDER_CLEANUP_FUNCTION":
 			e.Fail(KeySettings+"."+name, s, "a variable the stack does not set itself (use the dry-run and cleanupPolicyFile keys)")
+		case name == iamcmd.BoundaryEnv:
+			// The api role may create roles only with the stack's own boundary.
+			e.Fail(KeySettings+"."+name, s, "a variable the stack does not set itself (the stack sets it to its role boundary, the only one its api role may create roles with)")
 		default:
 			c.Env[name] = s
 			envKey[name] = KeySettings + "." + name

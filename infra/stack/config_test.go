@@ -119,6 +119,8 @@ func TestFromContextInvalid(t *testing.T) {
 		{"settings foreign variable", map[string]any{"settings": map[string]any{"PATH": "/bin"}}, []string{`settings.PATH="/bin" is invalid: accepts only COMMANDER_* variable names`}},
 		{"settings bad value", map[string]any{"settings": map[string]any{"COMMANDER_CONCURRENCY": float64(0)}}, []string{`settings.COMMANDER_CONCURRENCY="0" is invalid: accepts a whole number from 1 to 64 (sets COMMANDER_CONCURRENCY)`}},
 		{"settings owned by the stack", map[string]any{"settings": map[string]any{"COMMANDER_DRY_RUN": "false"}}, []string{`settings.COMMANDER_DRY_RUN="false" is invalid: accepts a variable the stack does not set itself`}},
+		{"settings cannot replace the role boundary", map[string]any{"settings": map[string]any{"COMMANDER_ROLE_BOUNDARY_ARN": "arn:aws:iam::123456789012:policy/open"}},
+			[]string{`settings.COMMANDER_ROLE_BOUNDARY_ARN="arn:aws:iam::123456789012:policy/open" is invalid: accepts a variable the stack does not set itself`}},
 		{"policy file missing", map[string]any{"cleanupPolicyFile": "/nonexistent/p.yaml"}, []string{`cleanupPolicyFile="/nonexistent/p.yaml" is invalid: accepts the path of a cleanup policy document`, "cannot read it"}},
 		{"policy not YAML", map[string]any{"cleanupPolicyFile": bad}, []string{`cleanupPolicyFile="` + bad + `" is invalid`, "not valid YAML or JSON"}},
 		{"policy not an object", map[string]any{"cleanupPolicyFile": list}, []string{"the document must be an object"}},

@@ -123,6 +123,7 @@ func Policies(c Config) map[string][]Statement {
 	profiles := []string{a.global("iam", "instance-profile/*")}
 	buckets := []string{a.s3("*")}
 	objects := []string{a.s3("*/*")}
+	boundary := BoundaryARN(c)
 
 	audit := Statement{Sid: "AuditEvents", Actions: []string{"events:PutEvents"}, Resources: []string{a.bus(c.EventBus)}}
 	protect := Statement{Sid: "DenyDestructiveOnProtected", Deny: true, Actions: Destructive, Resources: []string{"*"},
@@ -166,8 +167,14 @@ func Policies(c Config) map[string][]Statement {
 			Statement{Sid: "EventBridgeRules", Actions: []string{"events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets",
 				"events:ListTargetsByRule", "events:ListRuleNamesByTarget", "events:ListTagsForResource", "events:TagResource"}, Resources: a.each("events", "rule/*", true)},
 			Statement{Sid: "IamListHasNoResourceLevelResourceStar", Actions: []string{"iam:ListRoles", "iam:ListUsers"}, Resources: []string{"*"}},
+			// A role the api creates must carry the role boundary, and policies may be
+			// attached only to roles that carry it (iam:PermissionsBoundary is the
+			// target role's boundary), so whatever a caller attaches, such a role can
+			// do no more than the boundary allows (AWS's documented delegation pattern).
+			Statement{Sid: "IamCreateRolesWithBoundaryOnly", Actions: []string{"iam:CreateRole", "iam:AttachRolePolicy"}, Resources: roles,
+				Conditions: map[string]map[string]any{"StringEquals": {"iam:PermissionsBoundary": boundary}}},
 			// TagRole and TagInstanceProfile: creating them with tags needs it.
-			Statement{Sid: "IamRoles", Actions: []string{"iam:CreateRole", "iam:GetRole", "iam:TagRole", "iam:DeleteRole", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
+			Statement{Sid: "IamRoles", Actions: []string{"iam:GetRole", "iam:TagRole", "iam:DeleteRole", "iam:DetachRolePolicy",
 				"iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:DeleteRolePolicy", "iam:ListInstanceProfilesForRole"}, Resources: roles},
 			Statement{Sid: "IamInstanceProfiles", Actions: []string{"iam:CreateInstanceProfile", "iam:GetInstanceProfile", "iam:DeleteInstanceProfile",
 				"iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile"}, Resources: profiles},
@@ -175,6 +182,11 @@ func Policies(c Config) map[string][]Statement {
 			// Attaching these would let a role the api creates do anything, including change this system.
 			Statement{Sid: "DenyAttachingAdminPolicies", Deny: true, Actions: []string{"iam:AttachRolePolicy"}, Resources: roles,
 				Conditions: map[string]map[string]any{"ArnLike": {"iam:PolicyARN": []string{"arn:" + a.partition + ":iam::aws:policy/AdministratorAccess", "arn:" + a.partition + ":iam::aws:policy/IAMFullAccess", "arn:" + a.partition + ":iam::aws:policy/PowerUserAccess"}}}},
+			// Removing or replacing a role's boundary would undo it; changing the
+			// boundary policy itself would widen it for every role at once.
+			Statement{Sid: "DenyChangingRoleBoundaries", Deny: true, Actions: []string{"iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"}, Resources: roles},
+			Statement{Sid: "DenyChangingTheBoundaryPolicy", Deny: true, Actions: []string{"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
+				"iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy"}, Resources: []string{boundary}},
 			Statement{Sid: "CloudWatchReadHasNoResourceLevelResourceStar", Actions: []string{"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics"}, Resources: []string{"*"}},
 			// TagResource: PutMetricAlarm with tags needs it.
 			Statement{Sid: "CloudWatchAlarms", Actions: []string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource"}, Resources: alarms},
@@ -239,6 +251,61 @@ func Policies(c Config) map[string][]Statement {
 		out[fn] = a.regional(out[fn])
 	}
 	return out
+}
+
+// BoundaryName is the role boundary's policy name: commander-<stage>-role-boundary.
+func BoundaryName(c Config) string { return c.Name("role-boundary") }
+
+// BoundaryARN is the role boundary's ARN in this account.
+func BoundaryARN(c Config) string { return newARNs(c).global("iam", "policy/"+BoundaryName(c)) }
+
+// BoundaryIAMWrites are the IAM actions a bounded role may never call: every
+// verb that creates, changes, attaches, passes or deletes anything in IAM
+// (read verbs Get/List/Generate/Simulate stay). With them, such a role could
+// give itself or a new role more than the boundary, or pass a stronger role
+// to a service (PassRole) and act through it.
+var BoundaryIAMWrites = []string{
+	"iam:Add*", "iam:Attach*", "iam:Change*", "iam:Create*", "iam:Deactivate*", "iam:Delete*", "iam:Detach*", "iam:Enable*",
+	"iam:PassRole", "iam:Put*", "iam:Remove*", "iam:Reset*", "iam:Resync*", "iam:Set*", "iam:Tag*", "iam:Untag*", "iam:Update*", "iam:Upload*",
+}
+
+// BoundaryStatements are the role boundary: the permissions boundary every
+// role the api creates carries. A boundary grants nothing by itself; it caps
+// what the role's own policies can grant. So it allows everything, then denies
+// what would let a role escalate beyond its policies or touch this system,
+// whichever managed policies (even AdministratorAccess) a caller attaches:
+//   - IAM writes (BoundaryIAMWrites): no new roles, users, keys, policies or
+//     policy versions, no PassRole, no instance-profile changes;
+//   - sts:AssumeRole: no hop into a stronger role that trusts this account;
+//   - organizations:* and account:*: the account and organization themselves;
+//   - everything on this stage's own resources (every name starts with
+//     commander-<stage>, log groups with /commander/<stage>/): its functions,
+//     roles, log groups, dead-letter queue, schedules, rules, alarms, dashboard
+//     and the CloudFormation stack.
+func BoundaryStatements(c Config) []Statement {
+	a, prefix := newARNs(c), c.Name()
+	anyRegion := func(service, rest string) string { // a bounded role may act in any region
+		return strings.Join([]string{"arn", a.partition, service, "*", a.account, rest}, ":")
+	}
+	return []Statement{
+		{Sid: "AllowWithinTheseLimitsResourceStar", Actions: []string{"*"}, Resources: []string{"*"}},
+		{Sid: "DenyIamWrites", Deny: true, Actions: BoundaryIAMWrites, Resources: []string{"*"}},
+		{Sid: "DenyAssumingOtherRoles", Deny: true, Actions: []string{"sts:AssumeRole"}, Resources: []string{"*"}},
+		{Sid: "DenyAccountAndOrganization", Deny: true, Actions: []string{"organizations:*", "account:*"}, Resources: []string{"*"}},
+		{Sid: "DenyThisSystemsResources", Deny: true, Actions: []string{"*"}, Resources: []string{
+			anyRegion("lambda", "function:"+prefix+"-*"),
+			anyRegion("logs", "log-group:/commander/"+c.Stage+"/*"),
+			anyRegion("sqs", prefix+"-*"),
+			anyRegion("scheduler", "schedule/"+prefix+"/*"),
+			anyRegion("scheduler", "schedule-group/"+prefix),
+			anyRegion("events", "rule/"+prefix+"-*"),
+			anyRegion("cloudwatch", "alarm:"+prefix+"-*"),
+			strings.Join([]string{"arn", a.partition, "cloudwatch", "", a.account, "dashboard/" + prefix}, ":"),
+			anyRegion("cloudformation", "stack/"+prefix+"/*"),
+			a.global("iam", "role/"+prefix+"-*"),
+			a.global("iam", "policy/"+prefix+"-*"),
+		}},
+	}
 }
 
 // document turns statements into a policy document.

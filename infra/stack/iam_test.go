@@ -284,3 +284,210 @@ func TestRegionsLimitRegionalStatements(t *testing.T) {
 		}
 	}
 }
+
+// boundaryOf returns the role boundary policy of stage and its logical id.
+func boundaryOf(t *testing.T, stage string) (string, map[string]any) {
+	t.Helper()
+	for id, r := range ofType(stage, "AWS::IAM::ManagedPolicy") {
+		if props(r)["ManagedPolicyName"] == "commander-"+stage+"-role-boundary" {
+			return id, r
+		}
+	}
+	t.Fatalf("%s: no managed policy commander-%s-role-boundary", stage, stage)
+	return "", nil
+}
+
+// covers reports whether the IAM action pattern p (with * wildcards) matches action.
+func covers(p, action string) bool {
+	re := "^" + strings.ReplaceAll(regexp.QuoteMeta(strings.ToLower(p)), `\*`, ".*") + "$"
+	return regexp.MustCompile(re).MatchString(strings.ToLower(action))
+}
+
+func asList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+// joined renders an ARN built with Fn::Join as text, pseudo parameters by name.
+func joined(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	if j, ok := m["Fn::Join"].([]any); ok {
+		var parts []string
+		for _, p := range j[1].([]any) {
+			parts = append(parts, joined(p))
+		}
+		return strings.Join(parts, fmt.Sprint(j[0]))
+	}
+	if r, ok := m["Ref"]; ok {
+		return "${" + fmt.Sprint(r) + "}"
+	}
+	return fmt.Sprint(v)
+}
+
+// The role boundary caps every role the api creates: whatever a caller
+// attaches, such a role cannot write IAM, hop into another role, touch the
+// account or organization, or touch this stage's own resources.
+func TestRoleBoundaryDenies(t *testing.T) {
+	for stage := range resources {
+		_, r := boundaryOf(t, stage)
+		for _, k := range []string{"Roles", "Users", "Groups"} {
+			if props(r)[k] != nil {
+				t.Errorf("%s: the boundary is attached to %s %v: it must cap roles, never grant", stage, k, props(r)[k])
+			}
+		}
+		stmts := statementsOf(r)
+		// Resources rendered from their Fn::Join, pseudo parameters by name.
+		var rendered [][]string
+		for _, x := range props(r)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			var res []string
+			for _, v := range asList(x.(map[string]any)["Resource"]) {
+				res = append(res, joined(v))
+			}
+			rendered = append(rendered, res)
+		}
+		denied := func(action, resource string) bool {
+			for i, s := range stmts {
+				if s.effect == "Deny" && len(s.conditions) == 0 && slices.ContainsFunc(s.actions, func(p string) bool { return covers(p, action) }) &&
+					slices.ContainsFunc(rendered[i], func(res string) bool { return covers(res, resource) }) {
+					return true
+				}
+			}
+			return false
+		}
+		cases := []struct {
+			name, action, resource string
+			denied                 bool
+		}{
+			{"create a role", "iam:CreateRole", "x", true},
+			{"create a user", "iam:CreateUser", "x", true},
+			{"create access keys", "iam:CreateAccessKey", "x", true},
+			{"put an inline policy", "iam:PutRolePolicy", "x", true},
+			{"attach a managed policy", "iam:AttachRolePolicy", "x", true},
+			{"detach a managed policy", "iam:DetachUserPolicy", "x", true},
+			{"delete a role", "iam:DeleteRole", "x", true},
+			{"update a trust policy", "iam:UpdateAssumeRolePolicy", "x", true},
+			{"tag a role", "iam:TagRole", "x", true},
+			{"untag a role", "iam:UntagRole", "x", true},
+			{"pass a role", "iam:PassRole", "x", true},
+			{"add a role to an instance profile", "iam:AddRoleToInstanceProfile", "x", true},
+			{"remove a role from an instance profile", "iam:RemoveRoleFromInstanceProfile", "x", true},
+			{"new policy version", "iam:CreatePolicyVersion", "x", true},
+			{"set the default policy version", "iam:SetDefaultPolicyVersion", "x", true},
+			{"remove its own boundary", "iam:DeleteRolePermissionsBoundary", "x", true},
+			{"replace its own boundary", "iam:PutRolePermissionsBoundary", "x", true},
+			{"assume another role", "sts:AssumeRole", "x", true},
+			{"leave the organization", "organizations:LeaveOrganization", "x", true},
+			{"close the account", "account:CloseAccount", "x", true},
+			{"read IAM", "iam:GetRole", "x", false},
+			{"list roles", "iam:ListRoles", "x", false},
+			{"ordinary work", "s3:GetObject", "arn:${AWS::Partition}:s3:::data/x", false},
+			{"own function", "lambda:UpdateFunctionCode", "arn:${AWS::Partition}:lambda:eu-west-1:${AWS::AccountId}:function:commander-" + stage + "-api", true},
+			{"own function's version", "lambda:InvokeFunction", "arn:${AWS::Partition}:lambda:eu-west-1:${AWS::AccountId}:function:commander-" + stage + "-backup:3", true},
+			{"own log group", "logs:DeleteLogGroup", "arn:${AWS::Partition}:logs:eu-west-1:${AWS::AccountId}:log-group:/commander/" + stage + "/api", true},
+			{"own queue", "sqs:PurgeQueue", "arn:${AWS::Partition}:sqs:eu-west-1:${AWS::AccountId}:commander-" + stage + "-dlq", true},
+			{"own schedule", "scheduler:DeleteSchedule", "arn:${AWS::Partition}:scheduler:eu-west-1:${AWS::AccountId}:schedule/commander-" + stage + "/commander-" + stage + "-backup-daily", true},
+			{"own schedule group", "scheduler:DeleteScheduleGroup", "arn:${AWS::Partition}:scheduler:eu-west-1:${AWS::AccountId}:schedule-group/commander-" + stage, true},
+			{"own alarm rule", "events:DisableRule", "arn:${AWS::Partition}:events:eu-west-1:${AWS::AccountId}:rule/commander-" + stage + "-alarm-state-change", true},
+			{"own alarms", "cloudwatch:DisableAlarmActions", "arn:${AWS::Partition}:cloudwatch:eu-west-1:${AWS::AccountId}:alarm:commander-" + stage + "-dlq-depth", true},
+			{"own dashboard", "cloudwatch:DeleteDashboards", "arn:${AWS::Partition}:cloudwatch::${AWS::AccountId}:dashboard/commander-" + stage, true},
+			{"own stack", "cloudformation:DeleteStack", "arn:${AWS::Partition}:cloudformation:eu-west-1:${AWS::AccountId}:stack/commander-" + stage + "/1234", true},
+			{"own roles", "iam:GetRolePolicy", "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/commander-" + stage + "-ApiRole1234", true},
+			{"a user's function", "lambda:UpdateFunctionCode", "arn:${AWS::Partition}:lambda:eu-west-1:${AWS::AccountId}:function:shop-web", false},
+		}
+		for _, c := range cases {
+			t.Run(stage+"/"+c.name, func(t *testing.T) {
+				if got := denied(c.action, c.resource); got != c.denied {
+					t.Errorf("%s on %s denied = %v, want %v", c.action, c.resource, got, c.denied)
+				}
+			})
+		}
+		if !slices.ContainsFunc(stmts, func(s statement) bool {
+			return s.effect == "Allow" && slices.Equal(s.actions, []string{"*"}) && slices.Equal(s.resources, []string{"*"})
+		}) {
+			t.Errorf("%s: the boundary does not allow * on * within its denies: roles under it could do nothing", stage)
+		}
+	}
+}
+
+// The api may create roles, and attach policies, only with the role boundary;
+// nor may it remove or replace a boundary, or change the boundary policy.
+func TestAPICreatesRolesOnlyWithTheBoundary(t *testing.T) {
+	for stage := range resources {
+		stmts := roleStatements(t, stage)["api"]
+		want := "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/commander-" + stage + "-role-boundary"
+		for _, action := range []string{"iam:CreateRole", "iam:AttachRolePolicy"} {
+			t.Run(stage+"/"+action, func(t *testing.T) {
+				n := 0
+				for _, s := range stmts {
+					if s.effect != "Allow" || !slices.Contains(s.actions, action) {
+						continue
+					}
+					n++
+					eq, _ := s.conditions["StringEquals"].(map[string]any)
+					if got := joined(eq["iam:PermissionsBoundary"]); got != want {
+						t.Errorf("%s allowed with iam:PermissionsBoundary = %q, want %q", action, got, want)
+					}
+				}
+				if n == 0 {
+					t.Errorf("the api may not call %s at all", action)
+				}
+			})
+		}
+		for _, action := range []string{"iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy"} {
+			t.Run(stage+"/deny "+action, func(t *testing.T) {
+				if !slices.ContainsFunc(stmts, func(s statement) bool {
+					return s.effect == "Deny" && len(s.conditions) == 0 && slices.Contains(s.actions, action)
+				}) {
+					t.Errorf("the api role does not deny %s", action)
+				}
+			})
+		}
+	}
+}
+
+// The api function learns the boundary from the stack, by reference, so the
+// policy exists before the api can create a role with it.
+func TestAPIFunctionKnowsTheBoundary(t *testing.T) {
+	for stage := range resources {
+		id, _ := boundaryOf(t, stage)
+		for _, r := range ofType(stage, "AWS::Lambda::Function") {
+			p := props(r)
+			vars := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+			got, ok := vars["COMMANDER_ROLE_BOUNDARY_ARN"]
+			if p["FunctionName"] != "commander-"+stage+"-api" {
+				if ok {
+					t.Errorf("%s %s has COMMANDER_ROLE_BOUNDARY_ARN: only the api creates roles", stage, p["FunctionName"])
+				}
+				continue
+			}
+			if fmt.Sprint(got) != fmt.Sprint(map[string]any{"Ref": id}) {
+				t.Errorf("%s api: COMMANDER_ROLE_BOUNDARY_ARN = %v, want a reference to %s", stage, got, id)
+			}
+		}
+	}
+}
+
+// A managed policy may hold 6,144 characters (whitespace not counted).
+func TestRoleBoundarySize(t *testing.T) {
+	cfg := configFor()
+	var doc []map[string]any
+	for _, s := range stack.BoundaryStatements(cfg) {
+		effect := "Allow"
+		if s.Deny {
+			effect = "Deny"
+		}
+		doc = append(doc, map[string]any{"Sid": s.Sid, "Effect": effect, "Action": s.Actions, "Resource": s.Resources})
+	}
+	b, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": doc})
+	// Tokens stand for the partition (up to 10: aws-us-gov) and the account (12).
+	n := len(tokenRE.ReplaceAllString(string(b), "123456789012"))
+	t.Logf("role boundary: %d characters", n)
+	if n > 6144-500 {
+		t.Errorf("the role boundary is %d characters; IAM allows 6,144 for a managed policy", n)
+	}
+}

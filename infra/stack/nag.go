@@ -25,6 +25,13 @@ func (s *Stack) suppressions() {
 				"resources tagged " + s.Config.ProtectTag + "=true."),
 		}}, jsii.Bool(true))
 	}
+	cdknag.NagSuppressions_AddResourceSuppressions(s.Boundary, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("This policy is the permissions boundary of the roles the api creates, attached to no identity: a boundary grants nothing, " +
+			"it caps what a role's own policies grant. Its Allow of * on * is the cap's outer edge; its Deny statements remove IAM writes, " +
+			"sts:AssumeRole, organizations:*, account:* and every action on this stage's own resources."),
+		AppliesTo: &[]any{"Action::*", "Resource::*"},
+	}}, jsii.Bool(false))
 	cdknag.NagSuppressions_AddResourceSuppressions(s.DLQ, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-SQS3"),
 		Reason: jsii.String("This queue is itself the dead-letter queue of the functions, the schedules and the alarm rule; a queue behind it would only hide failures from the depth alarm."),

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws-commander/commander/events"
+	"github.com/aws-commander/commander/shared/api/iamcmd"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
@@ -67,6 +68,7 @@ type Stack struct {
 	Roles     map[string]awsiam.Role
 	DLQ       awssqs.Queue
 	API       awsapigatewayv2.HttpApi
+	Boundary  awsiam.ManagedPolicy // every role the api creates carries it
 }
 
 // New adds the stack for c to scope, with cdk-nag's AwsSolutions checks.
@@ -92,6 +94,11 @@ func New(scope constructs.Construct, c Config) *Stack {
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)), // the maximum: time to look at a failure
 	})
 
+	s.Boundary = awsiam.NewManagedPolicy(st, jsii.String("RoleBoundary"), &awsiam.ManagedPolicyProps{
+		ManagedPolicyName: jsii.String(BoundaryName(c)),
+		Description:       jsii.String("AWS Commander " + c.Stage + ": permissions boundary of every role the api creates (no IAM writes, no role hopping, nothing of this system)"),
+		Document:          document(BoundaryStatements(c)),
+	})
 	policies := Policies(c)
 	for _, spec := range Specs {
 		s.function(spec, policies[spec.Name])
@@ -130,6 +137,10 @@ func (s *Stack) function(spec Spec, stmts []Statement) {
 	env := map[string]*string{}
 	for k, v := range c.FunctionEnv[spec.Name] {
 		env[k] = jsii.String(v)
+	}
+	if spec.Name == "api" {
+		// A reference, so the boundary exists before the api can create a role with it.
+		env[iamcmd.BoundaryEnv] = s.Boundary.ManagedPolicyArn()
 	}
 	fn := awslambda.NewFunction(s.Stack, jsii.String(id+"Function"), &awslambda.FunctionProps{
 		FunctionName:          jsii.String(c.FunctionName(spec.Name)),

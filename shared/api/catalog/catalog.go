@@ -31,6 +31,10 @@ func New(d boot.Deps, get func(string) string) (*api.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	boundary, err := iamcmd.BoundaryFromEnv(get)
+	if err != nil {
+		return nil, err
+	}
 	cw := cloudwatchclient.New(d.AWS)
 	lam := lambdaclient.New(d.AWS)
 	ev := eventbridgeclient.New(d.AWS)
@@ -39,9 +43,9 @@ func New(d boot.Deps, get func(string) string) (*api.Server, error) {
 	reg, err := api.NewRegistry(
 		ec2cmd.Commands(ec2cmd.Deps{EC2: ec2client.New(d.AWS), CW: cw, Settings: d.Settings}),
 		s3cmd.Commands(s3cmd.Deps{S3: s3c, Presign: s3.NewPresignClient(s3c), Region: d.AWS.Region, Settings: d.Settings}),
-		iamcmd.Commands(iamcmd.Deps{IAM: iamc, Settings: d.Settings}),
+		iamcmd.Commands(iamcmd.Deps{IAM: iamc, Settings: d.Settings, RoleBoundary: boundary}),
 		cwcmd.Commands(cwcmd.Deps{CW: cw, Settings: d.Settings}),
-		lambdacmd.Commands(lambdacmd.Deps{Lambda: lam, Events: ev, IAM: iamc, Settings: d.Settings}),
+		lambdacmd.Commands(lambdacmd.Deps{Lambda: lam, Events: ev, IAM: iamc, Settings: d.Settings, RoleBoundary: boundary}),
 		jobcmd.Commands(jobcmd.Deps{Lambda: lam, Functions: jobs}),
 	)
 	if err != nil {

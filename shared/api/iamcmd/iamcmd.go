@@ -48,6 +48,27 @@ type API interface {
 type Deps struct {
 	IAM      API
 	Settings settings.Settings
+	// RoleBoundary is the permissions boundary every role iam.createRole makes
+	// carries (BoundaryFromEnv); empty: none, as locally and in the demo.
+	RoleBoundary string
+}
+
+// BoundaryEnv names the variable holding the role boundary's ARN. The stack
+// sets it: its api role may create roles only with that boundary, so a role
+// made through this tool can never hold more than the boundary allows, whatever
+// managed policies a caller attaches to it.
+const BoundaryEnv = "COMMANDER_ROLE_BOUNDARY_ARN"
+
+// boundaryRE is a customer managed policy ARN: the boundary is the stack's own
+// policy, never an AWS managed one it could not control.
+var boundaryRE = regexp.MustCompile(`^arn:aws[\w-]*:iam::\d{12}:policy/(?:[\w+=,.@-]+/)*[\w+=,.@-]+$`)
+
+// BoundaryFromEnv reads COMMANDER_ROLE_BOUNDARY_ARN at start: empty when
+// unset, an error naming the variable when it is not an IAM policy ARN.
+func BoundaryFromEnv(get func(string) string) (string, error) {
+	e := settings.NewEnv(get)
+	v := e.Match(BoundaryEnv, "", boundaryRE, "an IAM policy ARN such as arn:aws:iam::123456789012:policy/commander-prod-role-boundary, or empty for roles without a permissions boundary")
+	return v, e.Err()
 }
 
 var (
@@ -119,6 +140,9 @@ func (d Deps) createRole(ctx context.Context, c *api.Call) (any, error) {
 	if v := p.Str("description"); v != "" {
 		in.Description = aws.String(v)
 	}
+	if d.RoleBoundary != "" {
+		in.PermissionsBoundary = aws.String(d.RoleBoundary)
+	}
 	if c.DryRun {
 		var pl api.Plan
 		pl.Add("IAM.CreateRole", in)
@@ -139,7 +163,11 @@ func (d Deps) createRole(ctx context.Context, c *api.Call) (any, error) {
 			return nil, fmt.Errorf("attach %s to %s (role deleted again): %w", arn, name, err)
 		}
 	}
-	return map[string]any{"roleName": name, "arn": aws.ToString(out.Role.Arn), "service": p.Str("service"), "policyArns": p.List("policyArns")}, nil
+	res := map[string]any{"roleName": name, "arn": aws.ToString(out.Role.Arn), "service": p.Str("service"), "policyArns": p.List("policyArns")}
+	if d.RoleBoundary != "" {
+		res["permissionsBoundary"] = d.RoleBoundary
+	}
+	return res, nil
 }
 
 func (d Deps) createInstanceProfile(ctx context.Context, c *api.Call) (any, error) {

@@ -69,6 +69,10 @@ type Deps struct {
 	// RoleWait bounds the retries of CreateFunction while a new role
 	// propagates (IAM is eventually consistent); 0 means 15 s.
 	RoleWait time.Duration
+	// RoleBoundary is the permissions boundary of the execution role deploy
+	// creates (COMMANDER_ROLE_BOUNDARY_ARN): the stack's api role may create
+	// roles only with it. Empty: none.
+	RoleBoundary string
 }
 
 // BasicExecutionPolicy lets a function write its logs.
@@ -229,7 +233,11 @@ func (d Deps) deploy(ctx context.Context, c *api.Call) (any, error) {
 	if c.DryRun {
 		var pl api.Plan
 		if newRole {
-			pl.Add("IAM.CreateRole", map[string]string{"roleName": roleName, "trust": "lambda.amazonaws.com"})
+			planned := map[string]string{"roleName": roleName, "trust": "lambda.amazonaws.com"}
+			if d.RoleBoundary != "" {
+				planned["permissionsBoundary"] = d.RoleBoundary
+			}
+			pl.Add("IAM.CreateRole", planned)
 			pl.Add("IAM.AttachRolePolicy", map[string]string{"roleName": roleName, "policyArn": BasicExecutionPolicy})
 		}
 		shown := *in
@@ -243,8 +251,12 @@ func (d Deps) deploy(ctx context.Context, c *api.Call) (any, error) {
 		return nil, fmt.Errorf("check function %s: %w", name, err)
 	}
 	if newRole {
-		out, err := d.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(roleName), AssumeRolePolicyDocument: aws.String(iamcmd.TrustPolicy("lambda.amazonaws.com")),
-			Description: aws.String("execution role of " + name + " (commander)"), Tags: iamTags(c.Tags(nil))})
+		rin := &iam.CreateRoleInput{RoleName: aws.String(roleName), AssumeRolePolicyDocument: aws.String(iamcmd.TrustPolicy("lambda.amazonaws.com")),
+			Description: aws.String("execution role of " + name + " (commander)"), Tags: iamTags(c.Tags(nil))}
+		if d.RoleBoundary != "" {
+			rin.PermissionsBoundary = aws.String(d.RoleBoundary)
+		}
+		out, err := d.IAM.CreateRole(ctx, rin)
 		if err != nil {
 			return nil, fmt.Errorf("create role %s: %w", roleName, err)
 		}
