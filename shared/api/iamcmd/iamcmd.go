@@ -157,7 +157,7 @@ func (d Deps) createRole(ctx context.Context, c *api.Call) (any, error) {
 	}
 	for _, arn := range p.List("policyArns") {
 		if _, err := d.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(arn)}); err != nil {
-			if _, rerr := d.removeRole(context.WithoutCancel(ctx), name); rerr != nil {
+			if _, rerr := RemoveRole(context.WithoutCancel(ctx), d.IAM, name); rerr != nil {
 				return nil, fmt.Errorf("attach %s to %s: %w; the rollback failed, role %s EXISTS: %v", arn, name, err, name, rerr)
 			}
 			return nil, fmt.Errorf("attach %s to %s (role deleted again): %w", arn, name, err)
@@ -214,26 +214,42 @@ func (d Deps) deleteRole(ctx context.Context, c *api.Call) (any, error) {
 		return nil, api.Conflictf("role %s is a service-linked role: delete it through the service that owns it", name)
 	}
 	if c.DryRun {
-		steps, err := d.roleSteps(ctx, name)
+		steps, err := RoleSteps(ctx, d.IAM, name)
 		if err != nil {
 			return nil, err
 		}
 		return api.Plan{WouldCall: steps}, nil
 	}
-	done, err := d.removeRole(ctx, name)
+	done, err := RemoveRole(ctx, d.IAM, name)
 	if err != nil {
 		return nil, fmt.Errorf("%w (done before the failure: %s)", err, strings.Join(done, "; "))
 	}
 	return map[string]any{"roleName": name, "deleted": true, "steps": done}, nil
 }
 
-// roleSteps are the calls that delete a role completely, in order.
-func (d Deps) roleSteps(ctx context.Context, name string) ([]api.Step, error) {
+// RoleRemover is the slice of IAM that deleting a role completely calls.
+type RoleRemover interface {
+	iam.ListAttachedRolePoliciesAPIClient
+	iam.ListRolePoliciesAPIClient
+	iam.ListInstanceProfilesForRoleAPIClient
+	DetachRolePolicy(ctx context.Context, in *iam.DetachRolePolicyInput, opts ...func(*iam.Options)) (*iam.DetachRolePolicyOutput, error)
+	DeleteRolePolicy(ctx context.Context, in *iam.DeleteRolePolicyInput, opts ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
+	RemoveRoleFromInstanceProfile(ctx context.Context, in *iam.RemoveRoleFromInstanceProfileInput, opts ...func(*iam.Options)) (*iam.RemoveRoleFromInstanceProfileOutput, error)
+	DeleteRole(ctx context.Context, in *iam.DeleteRoleInput, opts ...func(*iam.Options)) (*iam.DeleteRoleOutput, error)
+}
+
+// RoleSteps are the calls that delete a role completely, in order: managed
+// policies detached, inline ones deleted, out of its instance profiles, the
+// role itself. None when the role is already gone.
+func RoleSteps(ctx context.Context, iamAPI RoleRemover, name string) ([]api.Step, error) {
 	var steps []api.Step
 	rn := aws.String(name)
-	att := iam.NewListAttachedRolePoliciesPaginator(d.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: rn})
+	att := iam.NewListAttachedRolePoliciesPaginator(iamAPI, &iam.ListAttachedRolePoliciesInput{RoleName: rn})
 	for att.HasMorePages() {
 		out, err := att.NextPage(ctx)
+		if awserr.Is(err, awserr.NotFound) {
+			return nil, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("list policies of %s: %w", name, err)
 		}
@@ -241,9 +257,12 @@ func (d Deps) roleSteps(ctx context.Context, name string) ([]api.Step, error) {
 			steps = append(steps, api.Step{Call: "IAM.DetachRolePolicy", Input: &iam.DetachRolePolicyInput{RoleName: rn, PolicyArn: p.PolicyArn}})
 		}
 	}
-	inl := iam.NewListRolePoliciesPaginator(d.IAM, &iam.ListRolePoliciesInput{RoleName: rn})
+	inl := iam.NewListRolePoliciesPaginator(iamAPI, &iam.ListRolePoliciesInput{RoleName: rn})
 	for inl.HasMorePages() {
 		out, err := inl.NextPage(ctx)
+		if awserr.Is(err, awserr.NotFound) {
+			return nil, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("list inline policies of %s: %w", name, err)
 		}
@@ -251,9 +270,12 @@ func (d Deps) roleSteps(ctx context.Context, name string) ([]api.Step, error) {
 			steps = append(steps, api.Step{Call: "IAM.DeleteRolePolicy", Input: &iam.DeleteRolePolicyInput{RoleName: rn, PolicyName: aws.String(p)}})
 		}
 	}
-	ips := iam.NewListInstanceProfilesForRolePaginator(d.IAM, &iam.ListInstanceProfilesForRoleInput{RoleName: rn})
+	ips := iam.NewListInstanceProfilesForRolePaginator(iamAPI, &iam.ListInstanceProfilesForRoleInput{RoleName: rn})
 	for ips.HasMorePages() {
 		out, err := ips.NextPage(ctx)
+		if awserr.Is(err, awserr.NotFound) {
+			return nil, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("list instance profiles of %s: %w", name, err)
 		}
@@ -261,13 +283,14 @@ func (d Deps) roleSteps(ctx context.Context, name string) ([]api.Step, error) {
 			steps = append(steps, api.Step{Call: "IAM.RemoveRoleFromInstanceProfile", Input: &iam.RemoveRoleFromInstanceProfileInput{RoleName: rn, InstanceProfileName: p.InstanceProfileName}})
 		}
 	}
-	steps = append(steps, api.Step{Call: "IAM.DeleteRole", Input: &iam.DeleteRoleInput{RoleName: rn}})
-	return steps, nil
+	return append(steps, api.Step{Call: "IAM.DeleteRole", Input: &iam.DeleteRoleInput{RoleName: rn}}), nil
 }
 
-// removeRole runs roleSteps; a step on something already gone counts as done.
-func (d Deps) removeRole(ctx context.Context, name string) ([]string, error) {
-	steps, err := d.roleSteps(ctx, name)
+// RemoveRole runs RoleSteps; a step on something already gone (the role
+// itself included: no steps) counts as done. On failure it answers the
+// steps done so far.
+func RemoveRole(ctx context.Context, iamAPI RoleRemover, name string) ([]string, error) {
+	steps, err := RoleSteps(ctx, iamAPI, name)
 	if err != nil {
 		return nil, err
 	}
@@ -275,16 +298,16 @@ func (d Deps) removeRole(ctx context.Context, name string) ([]string, error) {
 	for _, s := range steps {
 		switch in := s.Input.(type) {
 		case *iam.DetachRolePolicyInput:
-			_, err = d.IAM.DetachRolePolicy(ctx, in)
+			_, err = iamAPI.DetachRolePolicy(ctx, in)
 			s.Call += " " + aws.ToString(in.PolicyArn)
 		case *iam.DeleteRolePolicyInput:
-			_, err = d.IAM.DeleteRolePolicy(ctx, in)
+			_, err = iamAPI.DeleteRolePolicy(ctx, in)
 			s.Call += " " + aws.ToString(in.PolicyName)
 		case *iam.RemoveRoleFromInstanceProfileInput:
-			_, err = d.IAM.RemoveRoleFromInstanceProfile(ctx, in)
+			_, err = iamAPI.RemoveRoleFromInstanceProfile(ctx, in)
 			s.Call += " " + aws.ToString(in.InstanceProfileName)
 		case *iam.DeleteRoleInput:
-			_, err = d.IAM.DeleteRole(ctx, in)
+			_, err = iamAPI.DeleteRole(ctx, in)
 		}
 		if err = awserr.IgnoreNotFound(err); err != nil {
 			return done, fmt.Errorf("%s: %w", s.Call, err)

@@ -33,7 +33,7 @@ func (pagedIAM) ListInstanceProfilesForRole(context.Context, *iam.ListInstancePr
 
 // Deleting a role completely: every page of every attachment, in order.
 func TestRoleSteps(t *testing.T) {
-	steps, err := Deps{IAM: pagedIAM{}}.roleSteps(context.Background(), "r")
+	steps, err := RoleSteps(context.Background(), pagedIAM{}, "r")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,8 @@
 // Package lambdacmd holds the Lambda commands: deploy a function (inline
 // zip or S3 object, an existing role or a new one with basic execution),
 // update its code or configuration, delete it with the EventBridge rules
-// commander attached, list, attach and detach rules with the invoke
-// permission.
+// commander attached and the role deploy made for it, list, attach and
+// detach rules with the invoke permission.
 package lambdacmd
 
 import (
@@ -52,11 +52,18 @@ type EventsAPI interface {
 	ListTagsForResource(ctx context.Context, in *eventbridge.ListTagsForResourceInput, opts ...func(*eventbridge.Options)) (*eventbridge.ListTagsForResourceOutput, error)
 }
 
-// RoleAPI is the slice of IAM a deploy with a new role calls.
+// RoleAPI is the slice of IAM deploy calls to make a new role and delete
+// calls to remove it again.
 type RoleAPI interface {
+	iam.ListAttachedRolePoliciesAPIClient
+	iam.ListRolePoliciesAPIClient
+	iam.ListInstanceProfilesForRoleAPIClient
+	GetRole(ctx context.Context, in *iam.GetRoleInput, opts ...func(*iam.Options)) (*iam.GetRoleOutput, error)
 	CreateRole(ctx context.Context, in *iam.CreateRoleInput, opts ...func(*iam.Options)) (*iam.CreateRoleOutput, error)
 	AttachRolePolicy(ctx context.Context, in *iam.AttachRolePolicyInput, opts ...func(*iam.Options)) (*iam.AttachRolePolicyOutput, error)
 	DetachRolePolicy(ctx context.Context, in *iam.DetachRolePolicyInput, opts ...func(*iam.Options)) (*iam.DetachRolePolicyOutput, error)
+	DeleteRolePolicy(ctx context.Context, in *iam.DeleteRolePolicyInput, opts ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
+	RemoveRoleFromInstanceProfile(ctx context.Context, in *iam.RemoveRoleFromInstanceProfileInput, opts ...func(*iam.Options)) (*iam.RemoveRoleFromInstanceProfileOutput, error)
 	DeleteRole(ctx context.Context, in *iam.DeleteRoleInput, opts ...func(*iam.Options)) (*iam.DeleteRoleOutput, error)
 }
 
@@ -114,7 +121,7 @@ func Commands(d Deps) []api.Command {
 		{Name: "runtime", Type: api.String, Default: "provided.al2023", Enum: runtimes},
 		{Name: "handler", Type: api.String, Default: "bootstrap", Pattern: handlerRE, Accepts: "a handler such as bootstrap or app.handler"},
 		{Name: "architecture", Type: api.String, Default: s.Architecture, Enum: []string{"x86_64", "arm64"}},
-		{Name: "roleArn", Type: api.String, Pattern: roleArnRE, Accepts: "an IAM role ARN", Doc: "default: a new role <name>-role with basic execution"},
+		{Name: "roleArn", Type: api.String, Pattern: roleArnRE, Accepts: "an IAM role ARN", Doc: "default: a new role <name>-role with basic execution, which lambda.delete deletes with the function"},
 		{Name: "memoryMB", Type: api.Int, Min: 128, Max: 10240, Default: int64(s.LambdaMemoryMB)},
 		{Name: "timeoutSeconds", Type: api.Int, Min: 1, Max: 900, Default: int64(s.LambdaTimeoutSeconds)},
 		{Name: "environment", Type: api.Map, Max: 100, Pattern: envKeyRE, Accepts: "variable names of letters, digits and _"},
@@ -138,8 +145,10 @@ func Commands(d Deps) []api.Command {
 				{Name: "description", Type: api.String, Max: 256},
 			}, Run: d.updateConfig},
 		{Action: "lambda.delete", Method: http.MethodDelete, Path: "/lambda/functions/{name}", Mutates: true,
-			Summary: "Delete a function and the EventBridge rules commander attached to it (refused when protected).",
-			Params:  []api.Param{nameParam()}, Run: d.delete},
+			Summary: "Delete a function, the EventBridge rules commander attached to it and the execution role lambda.deploy created for it (refused when protected).",
+			Params: []api.Param{nameParam(),
+				{Name: "keepRole", Type: api.Bool, Default: false, Doc: "keep the role <name>-role deploy created; a role passed as roleArn, protected or used by another function is always kept"},
+			}, Run: d.delete},
 		{Action: "lambda.list", Method: http.MethodGet, Path: "/lambda/functions", Summary: "List functions, paginated.",
 			Params: []api.Param{{Name: "maxItems", Type: api.Int, Min: 1, Max: 50, Default: int64(50)}, {Name: "nextToken", Type: api.String, Max: 4096}},
 			Run:    d.list},
@@ -228,7 +237,7 @@ func (d Deps) deploy(ctx context.Context, c *api.Call) (any, error) {
 	if v := p.Str("description"); v != "" {
 		in.Description = aws.String(v)
 	}
-	roleName := name + "-role"
+	roleName := ExecRoleName(name)
 	newRole := p.Str("roleArn") == ""
 	if c.DryRun {
 		var pl api.Plan
@@ -252,7 +261,7 @@ func (d Deps) deploy(ctx context.Context, c *api.Call) (any, error) {
 	}
 	if newRole {
 		rin := &iam.CreateRoleInput{RoleName: aws.String(roleName), AssumeRolePolicyDocument: aws.String(iamcmd.TrustPolicy("lambda.amazonaws.com")),
-			Description: aws.String("execution role of " + name + " (commander)"), Tags: iamTags(c.Tags(nil))}
+			Description: aws.String(ExecRoleDescription(name)), Tags: iamTags(c.Tags(nil))}
 		if d.RoleBoundary != "" {
 			rin.PermissionsBoundary = aws.String(d.RoleBoundary)
 		}
@@ -432,6 +441,12 @@ func (d Deps) delete(ctx context.Context, c *api.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Decided before anything changes: once the function is gone its
+	// configuration no longer says which role it used.
+	role, err := d.execRole(ctx, name, fn.Configuration, c.Params.Bool("keepRole"))
+	if err != nil {
+		return nil, err
+	}
 	arn := aws.ToString(fn.Configuration.FunctionArn)
 	var rules []string
 	var token *string
@@ -457,12 +472,35 @@ func (d Deps) delete(ctx context.Context, c *api.Call) (any, error) {
 	in := &lambda.DeleteFunctionInput{FunctionName: aws.String(name)}
 	if c.DryRun {
 		pl.Add("Lambda.DeleteFunction", in)
+		if role.Remove {
+			steps, err := iamcmd.RoleSteps(ctx, d.IAM, role.Name)
+			if err != nil {
+				return nil, err
+			}
+			pl.WouldCall = append(pl.WouldCall, steps...)
+		} else if role.Name != "" {
+			pl.Note = "execution role " + role.Name + " kept: " + role.Reason
+		}
 		return pl, nil
 	}
 	if _, err := d.Lambda.DeleteFunction(ctx, in); awserr.IgnoreNotFound(err) != nil {
 		return nil, fmt.Errorf("delete function %s: %w", name, err)
 	}
-	return map[string]any{"name": name, "deleted": true, "rules": detached}, nil
+	res := map[string]any{"name": name, "deleted": true, "rules": detached}
+	switch {
+	case role.Remove:
+		done, err := iamcmd.RemoveRole(context.WithoutCancel(ctx), d.IAM, role.Name)
+		if err != nil {
+			// The function is gone: a retry answers "already gone", so say
+			// exactly what is left and how to finish.
+			return nil, fmt.Errorf("function %s deleted, but its execution role %s is LEFT (done: %s): %w; delete it with iam.deleteRole",
+				name, role.Name, strings.Join(done, "; "), err)
+		}
+		res["deletedRole"] = role.Name
+	case role.Name != "":
+		res["keptRole"], res["keptRoleReason"] = role.Name, role.Reason
+	}
+	return res, nil
 }
 
 func (d Deps) attachRule(ctx context.Context, c *api.Call) (any, error) {
