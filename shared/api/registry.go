@@ -230,3 +230,8 @@ func matchPath(tmpl, path string) (map[string]string, bool) {
 	}
 	return vals, len(ts) == len(ps)
 }
+
+// IntegrationAlias is the api function's alias that only the HTTP API
+// integration invokes: an HTTP-shaped event, and the caller identity in it,
+// is trusted only on an invocation of this alias.
+const IntegrationAlias = "http"

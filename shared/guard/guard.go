@@ -2,16 +2,7 @@
 // the protection tag, and a circuit breaker on how much one run may destroy.
 package guard
 
-import (
-	"fmt"
-	"strings"
-)
-
-// Protected reports whether tags carry key=true (the protection tag, key
-// configurable with COMMANDER_PROTECT_TAG). Any case of "true" counts.
-func Protected(tags map[string]string, key string) bool {
-	return strings.EqualFold(strings.TrimSpace(tags[key]), "true")
-}
+import "fmt"
 
 // Breaker bounds destructive actions in one run (or one policy of a run).
 // A plan over the limit is a sign that something upstream went wrong (a tag

@@ -12,15 +12,49 @@ func TestProtected(t *testing.T) {
 		want bool
 	}{
 		{"true", map[string]string{"commander:protect": "true"}, true},
-		{"TRUE", map[string]string{"commander:protect": " TRUE "}, true},
+		{"TRUE padded", map[string]string{"commander:protect": " TRUE "}, true},
 		{"false", map[string]string{"commander:protect": "false"}, false},
-		{"yes is not true", map[string]string{"commander:protect": "yes"}, false},
+		{"FALSE", map[string]string{"commander:protect": "FALSE"}, false},
+		{"padded false protects: IAM cannot trim", map[string]string{"commander:protect": " false"}, true},
+		{"yes protects: only false does not", map[string]string{"commander:protect": "yes"}, true},
+		{"empty value protects", map[string]string{"commander:protect": ""}, true},
+		{"key in another case", map[string]string{"Commander:Protect": "true"}, true},
+		{"key padded", map[string]string{" commander:protect ": "true"}, true},
+		{"one variant says false, another true", map[string]string{"commander:protect": "false", "COMMANDER:PROTECT": "true"}, true},
 		{"absent", map[string]string{"Name": "web"}, false},
+		{"a longer key is another key", map[string]string{"commander:protected": "true"}, false},
 		{"nil tags", nil, false},
 	}
 	for _, c := range cases {
 		if got := Protected(c.tags, "commander:protect"); got != c.want {
 			t.Errorf("%s: Protected = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// The IAM conditions state the same rule: present and not "false" (IAM
+// compares condition key names without regard to case).
+func TestProtectedConditions(t *testing.T) {
+	c := ProtectedConditions("commander:protect")
+	if c["Null"]["aws:ResourceTag/commander:protect"] != "false" || c["StringNotEqualsIgnoreCase"]["aws:ResourceTag/commander:protect"] != "false" {
+		t.Errorf("ProtectedConditions = %v", c)
+	}
+	ch := ProtectTagChangeConditions("commander:protect")
+	if ch["StringNotEqualsIgnoreCase"]["aws:RequestTag/commander:protect"] != "true" {
+		t.Errorf("a change to true must stay allowed: %v", ch)
+	}
+	if keys, _ := ch["ForAnyValue:StringEqualsIgnoreCase"]["aws:TagKeys"].([]string); len(keys) != 1 || keys[0] != "commander:protect" {
+		t.Errorf("the change must name the key: %v", ch)
+	}
+	if _, ok := ProtectedConditions("commander:protect")["StringNotEqualsIgnoreCase"]["aws:RequestTag/commander:protect"]; ok {
+		t.Error("ProtectTagChangeConditions must not change ProtectedConditions' maps")
+	}
+	for _, tc := range []struct {
+		k    string
+		want bool
+	}{{"commander:protect", true}, {" Commander:PROTECT", true}, {"commander:protected", false}} {
+		if got := ProtectKey(tc.k, "commander:protect"); got != tc.want {
+			t.Errorf("ProtectKey(%q) = %v", tc.k, got)
 		}
 	}
 }
