@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws-commander/commander/shared/backup/retention"
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -143,7 +144,7 @@ func copyTags(s existing, vol, region, protectKey string) []types.Tag {
 	var out []types.Tag
 	keys := make([]string, 0, len(s.Tags))
 	for k := range s.Tags {
-		if tags.UserTag(k) && k != protectKey {
+		if tags.UserTag(k) && !guard.ProtectKey(k, protectKey) {
 			keys = append(keys, k)
 		}
 	}

@@ -258,8 +258,8 @@ func listManaged(ctx context.Context, api EC2API, runKey, protectKey string, kee
 				case AWSBackupTag:
 					e.AWSBackup = v != ""
 				}
-				if k == protectKey {
-					e.Protected = guard.Protected(map[string]string{k: v}, k) // the guard's rule, on the one tag it reads
+				if guard.ProtectKey(k, protectKey) && guard.ProtectionValue(v) {
+					e.Protected = true // the guard's rule, on the one tag it reads: any variant of the key that protects
 				}
 			}
 			if vol == "" {
@@ -337,7 +337,7 @@ func snapshotTags(t *target, policy, key, protectKey string, now time.Time) []ty
 	}
 	out := make([]types.Tag, 0, len(t.Tags)+len(ours))
 	for _, tg := range t.Tags { // sorted, and user tags only
-		if tg.K == protectKey {
+		if guard.ProtectKey(tg.K, protectKey) {
 			continue
 		}
 		if len(out) == maxEC2Tags-len(ours) {

@@ -309,7 +309,7 @@ func TestNeverDelete(t *testing.T) {
 		j := e.job(vars)
 		e.run(j, scheduled(day(0)))
 		protected := aws.ToString(e.snapshots()[vol][0].SnapshotId)
-		e.tag(protected, tags.Protect, "true")
+		e.tag(protected, "Commander:Protect", "true") // the key in another case protects too (guard.Protected)
 		e.run(j, scheduled(day(1)))
 		var awsBackup string
 		for _, s := range e.snapshots()[vol] {

@@ -430,7 +430,8 @@ func TestMarkGraceAct(t *testing.T) {
 }
 
 // A protected resource is never marked, acted on or unmarked, even when
-// every filter matches and it carries a due mark.
+// every filter matches and it carries a due mark; the key in another case
+// and values other than "true" protect too (the one rule, guard.Protected).
 func TestProtectedNeverTouched(t *testing.T) {
 	f := newFixture(t)
 	now := time.Now().UTC().Add(40 * day)
@@ -441,12 +442,15 @@ func TestProtectedNeverTouched(t *testing.T) {
 	vol := f.volume(protect)
 	snap := f.orphanSnapshot(protect, "old")
 	addr := f.address(protect)
+	otherCase := f.instance("stopped", map[string]string{"Commander:Protect": "true", tags.CleanupAction: "terminate", tags.CleanupDue: now.Add(-day).Format(time.RFC3339)}, nil)
+	yes := f.instance("stopped", map[string]string{"commander:protect": "yes"}, nil)
+	padded := f.volume(map[string]string{"COMMANDER:PROTECT": " TRUE "})
 	before := f.state()
 
 	j := f.job(everything, nil)
 	for _, at := range []time.Time{now, now.Add(8 * day), now.Add(30 * day)} {
 		rep := f.run(j, at, "")
-		for _, id := range []string{inst, fresh, vol, snap, addr} {
+		for _, id := range []string{inst, fresh, vol, snap, addr, otherCase, yes, padded} {
 			if d := decisionFor(rep, id); d.Outcome != report.Skipped || !strings.Contains(d.Reason, "commander:protect=true") {
 				t.Errorf("%s at %s: %+v", id, at, d)
 			}

@@ -154,6 +154,7 @@ policies:
 		{"protected even when due", stopped(marked("terminate", now.Add(-days(1)), "commander:protect", "TRUE")), Protected, "stopped", time.Time{}},
 		{"protected and not matching is left alone", Resource{Type: policy.EC2Instance, State: "running", Tags: map[string]string{"owner": "me", "commander:protect": "true"}}, None, "", time.Time{}},
 		{"held resource is never marked", Resource{Type: policy.EC2Instance, State: "running", Hold: "in use"}, Protected, "untagged", time.Time{}},
+		{"protected under the key in another case", stopped(marked("terminate", now.Add(-days(1)), "Commander:Protect", "true")), Protected, "stopped", time.Time{}},
 		{"protect=false is not protection", stopped(map[string]string{"commander:protect": "false"}), Mark, "stopped", now.Add(days(3))},
 	}
 	for _, c := range cases {
