@@ -1,6 +1,7 @@
 // Package alarm reacts to CloudWatch alarm state changes: it decides the
 // reaction configured for the alarm (tags on the alarm, or alarm-name
-// prefixes in settings), finds the targets in the alarm's metric dimensions,
+// prefixes in settings), confirms the state change with CloudWatch, finds
+// the targets in the alarm's own metric dimensions (never the event's),
 // guards them (dry-run, protection, circuit breaker, idempotency, cooldown)
 // and acts. This file is the pure part: decisions over data.
 package alarm
@@ -80,14 +81,38 @@ var dimensions = []struct {
 	kind Kind
 }{{"InstanceId", Instance}, {"VolumeId", Volume}, {"FunctionName", Function}}
 
-// Targets are the resources an alarm's metrics name, in order of appearance,
-// each once. Metric math expressions name none themselves; the metrics they
-// combine do.
-func Targets(e alarmevent.Event) []Target {
-	var out []Target
+// Definition is the alarm as CloudWatch holds it (DescribeAlarms), not as an
+// event describes it: the reaction's targets and the state it answers come
+// from here, because anyone who may invoke the function can write an event.
+type Definition struct {
+	Name, ARN  string
+	Composite  bool
+	State      string              // StateValue
+	Since      time.Time           // when it entered State; zero when CloudWatch does not say
+	Dimensions []map[string]string // the metric's, then each metric-math metric's
+	Tags       map[string]string
+}
+
+// Targets are the resources the alarm's metrics name, in order of
+// appearance, each once. Metric math expressions name none themselves; the
+// metrics they combine do.
+func Targets(d Definition) []Target { return targetsOf(d.Dimensions) }
+
+// EventTargets are the resources an event's metrics name: never acted on,
+// only compared with the definition's, to report an event that lies.
+func EventTargets(e alarmevent.Event) []Target {
+	var dims []map[string]string
 	for _, m := range e.Config.Metrics {
+		dims = append(dims, m.Dimensions)
+	}
+	return targetsOf(dims)
+}
+
+func targetsOf(all []map[string]string) []Target {
+	var out []Target
+	for _, dims := range all {
 		for _, d := range dimensions {
-			v := strings.TrimSpace(m.Dimensions[d.name])
+			v := strings.TrimSpace(dims[d.name])
 			if v == "" {
 				continue
 			}
@@ -98,6 +123,81 @@ func Targets(e alarmevent.Event) []Target {
 		}
 	}
 	return out
+}
+
+// Extra are the targets of got that want does not hold.
+func Extra(got, want []Target) []Target {
+	var out []Target
+	for _, t := range got {
+		if !slices.Contains(want, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Transition is one StateUpdate item of an alarm's history.
+type Transition struct {
+	From, To string
+	At       time.Time
+}
+
+// HistoryTolerance is how far a history item's time may be from the
+// event's state timestamp and still be the transition the event reports:
+// CloudWatch stamps both within milliseconds of each other.
+const HistoryTolerance = 2 * time.Second
+
+// Truth is what CloudWatch's current state says about an event's claim.
+type Truth int
+
+const (
+	Confirmed    Truth = iota // CloudWatch is in the state the event reports
+	Contradicted              // CloudWatch has been in another state since before the event's time
+	AskHistory                // CloudWatch left the state since: only its history can tell
+)
+
+// CheckState compares the state an event reports (the new state and its
+// timestamp) with the alarm's current state. A contradiction comes with the
+// reason for the report.
+func CheckState(claim alarmevent.State, d Definition) (Truth, string) {
+	if claim.Value == d.State {
+		return Confirmed, ""
+	}
+	if !d.Since.IsZero() && claim.Timestamp.After(d.Since) {
+		// The alarm has been in another state since before the claimed transition.
+		return Contradicted, fmt.Sprintf("%s, before the event's time", mismatch(claim, d))
+	}
+	return AskHistory, ""
+}
+
+// CheckHistory looks for the event's transition in the alarm's history
+// (StateUpdate items around the event's time): a transition into the
+// event's state within HistoryTolerance of its timestamp confirms it.
+// It returns the reason for the report when none does.
+func CheckHistory(claim alarmevent.State, d Definition, history []Transition) string {
+	for _, h := range history {
+		if h.To == claim.Value && absDuration(h.At.Sub(claim.Timestamp)) <= HistoryTolerance {
+			return ""
+		}
+	}
+	return mismatch(claim, d) + ", and its history has no such transition"
+}
+
+func mismatch(claim alarmevent.State, d Definition) string {
+	since := ""
+	if !d.Since.IsZero() {
+		since = " since " + stamp(d.Since)
+	}
+	return fmt.Sprintf("event says %s at %s; CloudWatch says %s%s", claim.Value, stamp(claim.Timestamp), d.State, since)
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // Applies reports whether a can be carried out on a target of kind k.
@@ -225,7 +325,7 @@ func Decide(r Reaction, states []TargetState, g Guard) ([]Step, error) {
 				st.Reason = fmt.Sprintf("%s does not apply to %s: notify only", st.Action, s.Kind)
 				st.Action = Notify
 			} else if st.Action.Destructive() && guard.Protected(s.Tags, g.ProtectTag) {
-				st.Reason = fmt.Sprintf("protected by %s=true: %s turned into notify", g.ProtectTag, st.Action)
+				st.Reason = fmt.Sprintf("protected by %s: %s turned into notify", protection(s.Tags, g.ProtectTag), st.Action)
 				st.Action = Notify
 			}
 		}
@@ -247,6 +347,22 @@ func Decide(r Reaction, states []TargetState, g Guard) ([]Step, error) {
 		}
 	}
 	return steps, err
+}
+
+// protection names the tag that protects, as the resource carries it, for
+// the report (guard.Protected decides; this only finds the words).
+func protection(tags map[string]string, key string) string {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if guard.ProtectKey(k, key) && guard.ProtectionValue(tags[k]) {
+			return fmt.Sprintf("%s=%s", k, tags[k])
+		}
+	}
+	return key + "=true"
 }
 
 func reason(r Reaction) string {

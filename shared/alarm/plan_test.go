@@ -1,6 +1,7 @@
 package alarm
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,30 +66,108 @@ func TestLoadConfig(t *testing.T) {
 }
 
 func TestTargets(t *testing.T) {
+	def := func(dims ...map[string]string) Definition { return Definition{Name: "a", Dimensions: dims} }
 	tests := []struct {
 		name string
-		ev   alarmevent.Event
+		def  Definition
 		want []Target
 	}{
-		{name: "instance", ev: transition("a", "OK", "ALARM", map[string]string{"InstanceId": "i-1"}), want: []Target{{Instance, "i-1"}}},
-		{name: "metric math, same function twice, expression has none", ev: transition("a", "OK", "ALARM",
+		{name: "instance", def: def(map[string]string{"InstanceId": "i-1"}), want: []Target{{Instance, "i-1"}}},
+		{name: "metric math, same function twice, expression has none", def: def(
 			nil, map[string]string{"FunctionName": "f"}, map[string]string{"FunctionName": "f", "Resource": "f:live"}),
 			want: []Target{{Function, "f"}}},
-		{name: "several kinds", ev: transition("a", "OK", "ALARM", map[string]string{"VolumeId": "vol-1"}, map[string]string{"InstanceId": "i-2"}),
+		{name: "several kinds", def: def(map[string]string{"VolumeId": "vol-1"}, map[string]string{"InstanceId": "i-2"}),
 			want: []Target{{Volume, "vol-1"}, {Instance, "i-2"}}},
-		{name: "no usable dimension", ev: transition("a", "OK", "ALARM", map[string]string{"AutoScalingGroupName": "asg"}), want: nil},
-		{name: "composite", ev: transition("a", "OK", "ALARM"), want: nil},
+		{name: "blank value names nothing", def: def(map[string]string{"InstanceId": "  "}), want: nil},
+		{name: "no usable dimension", def: def(map[string]string{"AutoScalingGroupName": "asg"}), want: nil},
+		{name: "composite", def: Definition{Name: "a", Composite: true}, want: nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Targets(tt.ev)
-			if len(got) != len(tt.want) {
-				t.Fatalf("targets = %v, want %v", got, tt.want)
+			if got := Targets(tt.def); !slices.Equal(got, tt.want) {
+				t.Errorf("targets = %v, want %v", got, tt.want)
 			}
-			for i := range got {
-				if got[i] != tt.want[i] {
-					t.Errorf("targets = %v, want %v", got, tt.want)
-				}
+		})
+	}
+}
+
+// The event's dimensions are only compared with the definition's, never acted on.
+func TestEventTargetsExtra(t *testing.T) {
+	tests := []struct {
+		name string
+		ev   alarmevent.Event
+		def  []Target
+		want []Target
+	}{
+		{name: "same as the definition", ev: transition("a", "OK", "ALARM", map[string]string{"InstanceId": "i-a"}), def: []Target{{Instance, "i-a"}}, want: nil},
+		{name: "another instance", ev: transition("a", "OK", "ALARM", map[string]string{"InstanceId": "i-b"}), def: []Target{{Instance, "i-a"}}, want: []Target{{Instance, "i-b"}}},
+		{name: "one more beside the real one", ev: transition("a", "OK", "ALARM", map[string]string{"InstanceId": "i-a"}, map[string]string{"FunctionName": "f"}),
+			def: []Target{{Instance, "i-a"}}, want: []Target{{Function, "f"}}},
+		{name: "fewer than the definition", ev: transition("a", "OK", "ALARM"), def: []Target{{Instance, "i-a"}}, want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Extra(EventTargets(tt.ev), tt.def); !slices.Equal(got, tt.want) {
+				t.Errorf("extra = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// The event's new state against CloudWatch's: act, skip with the mismatch,
+// or ask the history.
+func TestCheckState(t *testing.T) {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	claim := func(v string, ts time.Time) alarmevent.State { return alarmevent.State{Value: v, Timestamp: ts} }
+	cw := func(v string, since time.Time) Definition { return Definition{Name: "cpu", State: v, Since: since} }
+	tests := []struct {
+		name      string
+		claim     alarmevent.State
+		def       Definition
+		want      Truth
+		wantWhy   string
+		wantEmpty bool
+	}{
+		{name: "CloudWatch is in the state", claim: claim("ALARM", at), def: cw("ALARM", at), want: Confirmed, wantEmpty: true},
+		{name: "in the state, entered again later", claim: claim("ALARM", at), def: cw("ALARM", at.Add(time.Hour)), want: Confirmed, wantEmpty: true},
+		{name: "the issue's attack: INSUFFICIENT_DATA since before", claim: claim("ALARM", at), def: cw("INSUFFICIENT_DATA", at.Add(-time.Minute)), want: Contradicted,
+			wantWhy: "event says ALARM at 2026-03-01T10:00:00.000Z; CloudWatch says INSUFFICIENT_DATA since 2026-03-01T09:59:00.000Z, before the event's time"},
+		{name: "OK claimed, ALARM since before", claim: claim("OK", at), def: cw("ALARM", at.Add(-time.Millisecond)), want: Contradicted, wantWhy: "CloudWatch says ALARM since"},
+		{name: "left the state after the event's time: history", claim: claim("ALARM", at), def: cw("OK", at.Add(time.Minute)), want: AskHistory, wantEmpty: true},
+		{name: "same instant: history", claim: claim("ALARM", at), def: cw("OK", at), want: AskHistory, wantEmpty: true},
+		{name: "CloudWatch gives no time: history", claim: claim("ALARM", at), def: cw("OK", time.Time{}), want: AskHistory, wantEmpty: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, why := CheckState(tt.claim, tt.def)
+			if got != tt.want || !strings.Contains(why, tt.wantWhy) || (tt.wantEmpty && why != "") {
+				t.Errorf("CheckState = %v %q, want %v %q", got, why, tt.want, tt.wantWhy)
+			}
+		})
+	}
+}
+
+func TestCheckHistory(t *testing.T) {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 987_000_000, time.UTC)
+	claim := alarmevent.State{Value: "ALARM", Timestamp: at}
+	def := Definition{Name: "cpu", State: "OK", Since: at.Add(time.Minute)}
+	noSuch := "event says ALARM at 2026-03-01T10:00:00.987Z; CloudWatch says OK since 2026-03-01T10:01:00.987Z, and its history has no such transition"
+	tests := []struct {
+		name    string
+		history []Transition
+		want    string // empty: confirmed
+	}{
+		{name: "the transition, same time", history: []Transition{{"OK", "ALARM", at}}},
+		{name: "the transition, stamped a few ms later", history: []Transition{{"OK", "INSUFFICIENT_DATA", at.Add(-time.Second)}, {"OK", "ALARM", at.Add(23 * time.Millisecond)}}},
+		{name: "no history", want: noSuch},
+		{name: "into another state at that time", history: []Transition{{"OK", "INSUFFICIENT_DATA", at}}, want: noSuch},
+		{name: "into that state, but not at that time", history: []Transition{{"OK", "ALARM", at.Add(-HistoryTolerance - time.Millisecond)}}, want: noSuch},
+		{name: "into that state, too late", history: []Transition{{"OK", "ALARM", at.Add(HistoryTolerance + time.Millisecond)}}, want: noSuch},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CheckHistory(claim, def, tt.history); got != tt.want {
+				t.Errorf("CheckHistory = %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -170,7 +249,19 @@ func TestDecide(t *testing.T) {
 	}{
 		{name: "stop", action: Stop, states: []TargetState{inst("i-1", nil)}, want: []string{"stop"}},
 		{name: "protected turns stop into notify", action: Stop, states: []TargetState{inst("i-1", map[string]string{"commander:protect": "TRUE"})},
-			want: []string{"notify"}, wantReason: "protected by commander:protect=true: stop turned into notify"},
+			want: []string{"notify"}, wantReason: "protected by commander:protect=TRUE: stop turned into notify"},
+		{name: "key in another case protects an instance from terminate", action: Terminate, states: []TargetState{inst("i-1", map[string]string{"Commander:Protect": "true"})},
+			want: []string{"notify"}, wantReason: "protected by Commander:Protect=true: terminate turned into notify"},
+		{name: "key with white space, value yes", action: Reboot, states: []TargetState{inst("i-1", map[string]string{" COMMANDER:PROTECT ": "yes"})},
+			want: []string{"notify"}, wantReason: "protected by  COMMANDER:PROTECT =yes: reboot turned into notify"},
+		{name: "empty value protects", action: Stop, states: []TargetState{inst("i-1", map[string]string{"commander:protect": ""})}, want: []string{"notify"}},
+		{name: "explicit false does not", action: Stop, states: []TargetState{inst("i-1", map[string]string{"Commander:Protect": "False"})}, want: []string{"stop"}},
+		{name: "key in another case protects a function from throttle", action: Throttle,
+			states: []TargetState{{Target: Target{Function, "f"}, Found: true, Tags: map[string]string{"Commander:Protect": "true"}}},
+			want:   []string{"notify"}, wantReason: "protected by Commander:Protect=true: throttle turned into notify"},
+		{name: "a volume's snapshot is not destructive, protected or not", action: Snapshot,
+			states: []TargetState{{Target: Target{Volume, "vol-1"}, Found: true, Tags: map[string]string{"Commander:Protect": "true"}}}, want: []string{"snapshot"}},
+		{name: "protection does not block the way back", action: Start, states: []TargetState{inst("i-1", map[string]string{"Commander:Protect": "true"})}, want: []string{"start"}},
 		{name: "protection does not stop a snapshot", action: Snapshot, states: []TargetState{inst("i-1", map[string]string{"commander:protect": "true"})}, want: []string{"snapshot"}},
 		{name: "gone", action: Stop, states: []TargetState{{Target: Target{Instance, "i-1"}, Gone: "instance i-1 is terminated"}},
 			want: []string{"skip:target gone: instance i-1 is terminated"}},

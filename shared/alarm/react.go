@@ -58,6 +58,7 @@ type LambdaAPI interface {
 // CloudWatchAPI is the slice of CloudWatch the reactions call.
 type CloudWatchAPI interface {
 	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+	DescribeAlarmHistory(ctx context.Context, in *cloudwatch.DescribeAlarmHistoryInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmHistoryOutput, error)
 	ListTagsForResource(ctx context.Context, in *cloudwatch.ListTagsForResourceInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error)
 	TagResource(ctx context.Context, in *cloudwatch.TagResourceInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.TagResourceOutput, error)
 }
@@ -151,7 +152,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*report.Repo
 	r.Region = region
 	c := h.Clients(region)
 
-	info, err := lookupAlarm(ctx, c.CloudWatch, ev.AlarmName)
+	def, err := lookupAlarm(ctx, c.CloudWatch, ev.AlarmName)
 	switch {
 	case errors.Is(err, errUnknownAlarm):
 		return h.skip(ctx, r, counter, fmt.Sprintf("unknown alarm %q in %s", ev.AlarmName, region)), nil
@@ -159,15 +160,36 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*report.Repo
 		return h.fail(ctx, r, counter, err)
 	}
 
-	reaction := Choose(ev, info.Tags, h.Config)
+	reaction := Choose(ev, def.Tags, h.Config)
 	if reaction.Skip != "" {
 		return h.skip(ctx, r, counter, reaction.Skip), nil
 	}
+	// Anyone who may invoke the function can write an event: act only on a
+	// state change CloudWatch itself reports.
+	why, err := confirm(ctx, c.CloudWatch, ev, def)
+	if err != nil {
+		return h.fail(ctx, r, counter, err)
+	}
+	if why != "" {
+		return h.skip(ctx, r, counter, "state change not confirmed by CloudWatch: "+why), nil
+	}
+
+	// The audit event names the alarm CloudWatch holds, not the event's resources.
+	ev.AlarmARN = def.ARN
 
 	var states []TargetState
-	targets := Targets(ev)
-	// A composite alarm's event carries no metrics; AWS also says so in DescribeAlarms.
-	composite := info.Composite || ev.Composite()
+	// The targets are the alarm's own, whatever the event's dimensions say.
+	targets := Targets(def)
+	ignored := ""
+	if extra := Extra(EventTargets(ev), targets); len(extra) > 0 {
+		names := make([]string, len(extra))
+		for i, t := range extra {
+			names[i] = string(t.Kind) + " " + t.ID
+		}
+		ignored = "the event also named " + strings.Join(names, ", ") + ", which the alarm's definition does not: ignored"
+		h.Log.WarnContext(ctx, "alarm event names targets the alarm does not", "eventId", ev.ID, "alarm", ev.AlarmName, "ignored", names)
+	}
+	composite := def.Composite
 	if composite || len(targets) == 0 {
 		// Nothing to act on: notify, and remember it on the alarm itself.
 		note := "composite alarm: notify only"
@@ -180,7 +202,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*report.Repo
 			reaction.Note = note
 		}
 		reaction.Action = Notify
-		states = []TargetState{{Target: Target{Kind: AlarmRes, ID: ev.AlarmName}, Found: true, Tags: info.Tags, ARN: info.ARN}}
+		states = []TargetState{{Target: Target{Kind: AlarmRes, ID: def.Name}, Found: true, Tags: def.Tags, ARN: def.ARN}}
 	} else {
 		states, err = h.lookupTargets(ctx, c, targets)
 		if err != nil {
@@ -204,6 +226,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*report.Repo
 	acted := 0
 	for _, st := range steps {
 		d := report.Decision{Resource: st.ID, Type: string(st.Kind), Region: region, Action: string(st.Action), Reason: st.Reason}
+		if ignored != "" {
+			d.Reason += "; " + ignored
+		}
 		if st.Skip != "" {
 			d.Outcome, d.Reason = report.Skipped, st.Skip
 			skipped = append(skipped, st.Skip)
@@ -262,42 +287,134 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*report.Repo
 
 var errUnknownAlarm = errors.New("unknown alarm")
 
-type alarmInfo struct {
-	ARN       string
-	Composite bool
-	Tags      map[string]string
-}
-
-// lookupAlarm finds the alarm by name (metric or composite) and its tags.
-func lookupAlarm(ctx context.Context, cw CloudWatchAPI, name string) (alarmInfo, error) {
+// lookupAlarm reads the alarm's definition (metric or composite), state and
+// tags from CloudWatch.
+func lookupAlarm(ctx context.Context, cw CloudWatchAPI, name string) (Definition, error) {
 	out, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{
 		AlarmNames: []string{name},
 		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
 	})
 	if err != nil {
-		return alarmInfo{}, fmt.Errorf("describe alarm %s: %w", name, err)
+		return Definition{}, fmt.Errorf("describe alarm %s: %w", name, err)
 	}
-	var info alarmInfo
-	switch {
-	case len(out.MetricAlarms) > 0:
-		info.ARN = aws.ToString(out.MetricAlarms[0].AlarmArn)
-	case len(out.CompositeAlarms) > 0:
-		info.ARN, info.Composite = aws.ToString(out.CompositeAlarms[0].AlarmArn), true
-	default:
-		return alarmInfo{}, errUnknownAlarm
+	d := Definition{Name: name}
+	found := false
+	for _, a := range out.MetricAlarms {
+		if aws.ToString(a.AlarmName) != name {
+			continue
+		}
+		found = true
+		d.ARN, d.State, d.Since = aws.ToString(a.AlarmArn), string(a.StateValue), since(a.StateTransitionedTimestamp, a.StateUpdatedTimestamp)
+		if len(a.Dimensions) > 0 {
+			d.Dimensions = append(d.Dimensions, dimensionMap(a.Dimensions))
+		}
+		for _, m := range a.Metrics {
+			if m.MetricStat != nil && m.MetricStat.Metric != nil {
+				d.Dimensions = append(d.Dimensions, dimensionMap(m.MetricStat.Metric.Dimensions))
+			}
+		}
+		break
 	}
-	tl, err := cw.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String(info.ARN)})
+	for _, a := range out.CompositeAlarms {
+		if found || aws.ToString(a.AlarmName) != name {
+			continue
+		}
+		found, d.Composite = true, true
+		d.ARN, d.State, d.Since = aws.ToString(a.AlarmArn), string(a.StateValue), since(a.StateTransitionedTimestamp, a.StateUpdatedTimestamp)
+	}
+	if !found {
+		return Definition{}, errUnknownAlarm
+	}
+	tl, err := cw.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String(d.ARN)})
 	if awserr.Is(err, awserr.NotFound) {
-		return alarmInfo{}, errUnknownAlarm // deleted between the two calls
+		return Definition{}, errUnknownAlarm // deleted between the two calls
 	}
 	if err != nil {
-		return alarmInfo{}, fmt.Errorf("tags of alarm %s: %w", name, err)
+		return Definition{}, fmt.Errorf("tags of alarm %s: %w", name, err)
 	}
-	info.Tags = map[string]string{}
+	d.Tags = map[string]string{}
 	for _, t := range tl.Tags {
-		info.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		d.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
-	return info, nil
+	return d, nil
+}
+
+// since is when the alarm entered its state: StateTransitionedTimestamp,
+// or StateUpdatedTimestamp where CloudWatch (or moto) gives only that; the
+// latter may be later than the transition, which only sends more events to
+// the history.
+func since(transitioned, updated *time.Time) time.Time {
+	if transitioned != nil {
+		return transitioned.UTC()
+	}
+	if updated != nil {
+		return updated.UTC()
+	}
+	return time.Time{}
+}
+
+func dimensionMap(ds []cwtypes.Dimension) map[string]string {
+	m := make(map[string]string, len(ds))
+	for _, d := range ds {
+		m[aws.ToString(d.Name)] = aws.ToString(d.Value)
+	}
+	return m
+}
+
+// confirm checks the event's new state against CloudWatch: its current
+// state, or, for a state it has left since, its history. It returns the
+// mismatch for the report, empty when CloudWatch confirms the event.
+func confirm(ctx context.Context, cw CloudWatchAPI, ev alarmevent.Event, d Definition) (string, error) {
+	truth, why := CheckState(ev.State, d)
+	switch truth {
+	case Confirmed:
+		return "", nil
+	case Contradicted:
+		return why, nil
+	}
+	hist, err := stateHistory(ctx, cw, d, ev.State.Timestamp)
+	if err != nil {
+		return "", err
+	}
+	return CheckHistory(ev.State, d, hist), nil
+}
+
+// stateHistory reads the alarm's state transitions within HistoryTolerance
+// of at: a narrow window, so a page or two at most.
+func stateHistory(ctx context.Context, cw CloudWatchAPI, d Definition, at time.Time) ([]Transition, error) {
+	p := cloudwatch.NewDescribeAlarmHistoryPaginator(cw, &cloudwatch.DescribeAlarmHistoryInput{
+		AlarmName:       aws.String(d.Name),
+		AlarmTypes:      []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
+		HistoryItemType: cwtypes.HistoryItemTypeStateUpdate,
+		StartDate:       aws.Time(at.Add(-HistoryTolerance)),
+		EndDate:         aws.Time(at.Add(HistoryTolerance)),
+	})
+	var out []Transition
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("history of alarm %s: %w", d.Name, err)
+		}
+		for _, it := range page.AlarmHistoryItems {
+			if aws.ToString(it.AlarmName) != d.Name || it.HistoryItemType != cwtypes.HistoryItemTypeStateUpdate || it.Timestamp == nil {
+				continue
+			}
+			var data struct {
+				OldState struct {
+					StateValue string `json:"stateValue"`
+				} `json:"oldState"`
+				NewState struct {
+					StateValue string `json:"stateValue"`
+				} `json:"newState"`
+			}
+			// An item we cannot read confirms nothing.
+			if json.Unmarshal([]byte(aws.ToString(it.HistoryData)), &data) != nil || data.NewState.StateValue == "" {
+				continue
+			}
+			out = append(out, Transition{From: data.OldState.StateValue, To: data.NewState.StateValue, At: it.Timestamp.UTC()})
+		}
+	}
+	return out, nil
 }
 
 // lookupTargets finds each target's state and tags, a few at a time.

@@ -100,7 +100,17 @@ func setup(t *testing.T, vars map[string]string) *env {
 	return e
 }
 
+// handle runs an event that CloudWatch sent: the alarm it names is first put
+// in the state it reports, as CloudWatch is when it sends one.
 func (e *env) handle(t *testing.T, raw []byte) *report.Report {
+	t.Helper()
+	e.f.Agree(raw)
+	return e.handleAsIs(t, raw)
+}
+
+// handleAsIs runs an event as it comes, CloudWatch left as it is: a forged
+// or stale event.
+func (e *env) handleAsIs(t *testing.T, raw []byte) *report.Report {
 	t.Helper()
 	r, err := e.h.Handle(context.Background(), raw)
 	if err != nil {
@@ -383,6 +393,8 @@ func TestReactions(t *testing.T) {
 			id := e.f.Terminated()
 			e.f.MetricAlarm(singleAlarm, map[string]string{tags.OnAlarm: "stop"}, map[string]string{"InstanceId": id})
 			wantStatus(t, e.handle(t, sample(t, single, placeholder, id)), report.StatusSkipped, "target gone: instance "+id+" is terminated")
+			// The alarm's definition, not the event, names the instance that does not exist.
+			e.f.MetricAlarm(singleAlarm, map[string]string{tags.OnAlarm: "stop"}, map[string]string{"InstanceId": placeholder})
 			wantStatus(t, e.handle(t, sample(t, single)), report.StatusSkipped, "target gone: instance i-0123456789abcdef0 does not exist")
 			wantReactions(t, e)
 		}},
@@ -494,7 +506,9 @@ func TestFailures(t *testing.T) {
 			e.f.MetricAlarm(singleAlarm, map[string]string{tags.OnAlarm: "stop"}, map[string]string{"InstanceId": id})
 			real := e.h.Clients
 			e.h.Clients = func(region string) alarm.Clients { return tt.wrap(real(region)) }
-			r, err := e.h.Handle(context.Background(), sample(t, single, placeholder, id))
+			raw := sample(t, single, placeholder, id)
+			e.f.Agree(raw)
+			r, err := e.h.Handle(context.Background(), raw)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}

@@ -116,6 +116,12 @@ func Seed(ctx context.Context, cfg aws.Config, now time.Time) (Estate, error) {
 	}); err != nil {
 		return e, fmt.Errorf("create alarm: %w", err)
 	}
+	// The alarm function acts only on a state CloudWatch confirms: put the
+	// alarm in ALARM, as it is when CloudWatch sends the demo's event.
+	if _, err := watch.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(e.WebAlarm),
+		StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("demo: CPU above 70% for 2 periods")}); err != nil {
+		return e, fmt.Errorf("set alarm state: %w", err)
+	}
 
 	store := s3client.New(cfg)
 	if _, err := store.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(e.BackupBucket)}); err != nil {

@@ -7,10 +7,14 @@
 package deputy
 
 import (
+	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/aws-commander/commander/shared/api"
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/settings"
 )
 
@@ -20,6 +24,7 @@ const (
 	PassableRolesEnv      = "COMMANDER_PASSABLE_ROLES"      // context passableRoles: role ARNs, comma-separated
 	ObjectBucketsEnv      = "COMMANDER_OBJECT_BUCKETS"      // context objectBuckets: bucket names, comma-separated
 	AttachablePoliciesEnv = "COMMANDER_ATTACHABLE_POLICIES" // context attachablePolicies: policy ARNs, comma-separated
+	StagePrefixEnv        = "COMMANDER_STAGE_PREFIX"        // commander-<stage>-: the stack's own function names start with it
 )
 
 // DefaultRolePath is the role path locally and in the demo; the stack sets
@@ -49,6 +54,7 @@ type Bounds struct {
 	PassableRoles      []string // role ARNs the stage lists, beyond those under RolePath
 	ObjectBuckets      []string // bucket names the stage lists, beyond those this system created
 	AttachablePolicies []string // managed policy ARNs a role the api creates may carry
+	StagePrefix        string   // names of the stack's own functions start with it; empty: unknown
 }
 
 var (
@@ -56,6 +62,7 @@ var (
 	roleARNRE  = regexp.MustCompile(`^arn:aws[\w-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]+$`)
 	policyRE   = regexp.MustCompile(`^arn:aws[\w-]*:iam::(?:aws|\d{12}):policy/(?:[\w+=,.@-]+/)*[\w+=,.@-]+$`)
 	bucketRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
+	prefixRE   = regexp.MustCompile(`^[a-zA-Z0-9_-]+-$`)
 )
 
 // FromEnv reads the bounds, every problem named by its variable.
@@ -66,6 +73,10 @@ func FromEnv(get func(string) string) (Bounds, error) {
 		PassableRoles:      list(e, PassableRolesEnv, roleARNRE, "IAM role ARNs such as arn:aws:iam::123456789012:role/app, comma-separated"),
 		ObjectBuckets:      list(e, ObjectBucketsEnv, bucketRE, "S3 bucket names of 3 to 63 characters, comma-separated"),
 		AttachablePolicies: list(e, AttachablePoliciesEnv, policyRE, "IAM managed policy ARNs, comma-separated"),
+		StagePrefix:        e.Match(StagePrefixEnv, "", prefixRE, "the stage's function name prefix such as commander-prod- (letters, digits, _ or -, ending in -), or empty"),
+	}
+	if len(b.StagePrefix) > 63 {
+		e.Fail(StagePrefixEnv, b.StagePrefix, "a prefix shorter than a function name (at most 63 characters)")
 	}
 	for _, n := range b.ObjectBuckets {
 		if len(n) < 3 || len(n) > 63 {
@@ -101,7 +112,13 @@ func list(e *settings.Env, name string, re *regexp.Regexp, accepts string) []str
 // OwnRole reports whether roleARN names a role under the api's role path.
 func (b Bounds) OwnRole(roleARN string) bool {
 	_, rest, ok := strings.Cut(roleARN, ":role/")
-	return ok && roleARNRE.MatchString(roleARN) && strings.HasPrefix("/"+rest, b.RolePath)
+	return ok && roleARNRE.MatchString(roleARN) && b.UnderRolePath("/"+rest)
+}
+
+// UnderRolePath reports whether an IAM path (or "/"+path/name) lies under
+// the role path. Zero Bounds hold nothing: an unset path never matches.
+func (b Bounds) UnderRolePath(path string) bool {
+	return strings.HasSuffix(b.RolePath, "/") && strings.HasPrefix(path, b.RolePath)
 }
 
 // PassableRole reports whether the api may pass roleARN to a service: a role
@@ -117,3 +134,34 @@ func (b Bounds) AttachablePolicy(policyARN string) bool {
 
 // ListedBucket reports whether the stage lists bucket for object access.
 func (b Bounds) ListedBucket(bucket string) bool { return slices.Contains(b.ObjectBuckets, bucket) }
+
+// StageFunction reports whether a function name carries the stage's prefix:
+// one of the stack's own functions, which the api never changes.
+func (b Bounds) StageFunction(name string) bool {
+	return b.StagePrefix != "" && strings.HasPrefix(name, b.StagePrefix)
+}
+
+// Refused is the answer to a request outside the bounds: a 403 naming the
+// parameter, why, and what it accepts. It comes before any change.
+func Refused(field, why, accepts string) *api.Error {
+	return &api.Error{Status: http.StatusForbidden, Code: "OutOfBounds", Field: field, Rule: accepts,
+		Message: fmt.Sprintf("parameter %q is refused: %s; accepts %s", field, why, accepts)}
+}
+
+// CheckTags refuses caller tags (parameter field) that name the protection
+// tag (any case or padding) with a value that does not protect, or with
+// padding IAM cannot see: a caller may add protection, never write it off.
+func CheckTags(field string, m map[string]string, key string) error {
+	for k, v := range m {
+		if !guard.ProtectKey(k, key) {
+			continue
+		}
+		if !guard.ProtectionValue(v) {
+			return api.Invalid(field, fmt.Sprintf("tags; %q=%q names the protection tag with a value that does not protect: leave it out, or set it to true", k, v))
+		}
+		if k != strings.TrimSpace(k) {
+			return api.Invalid(field, fmt.Sprintf("tags; %q is the protection tag padded with white space, which IAM does not match: write it as %s", k, key))
+		}
+	}
+	return nil
+}

@@ -8,10 +8,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"github.com/aws-commander/commander/shared/tags"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws-commander/commander/shared/tags"
 
 	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
 	"github.com/aws-commander/commander/shared/awsclient/ec2client"
@@ -267,10 +270,64 @@ func AsComposite(api DescribeAlarmsAPI, ctx context.Context, in *cloudwatch.Desc
 		return nil, err
 	}
 	for _, m := range out.MetricAlarms {
-		out.CompositeAlarms = append(out.CompositeAlarms, cwtypes.CompositeAlarm{AlarmName: m.AlarmName, AlarmArn: m.AlarmArn, AlarmRule: aws.String("ALARM(child)")})
+		out.CompositeAlarms = append(out.CompositeAlarms, cwtypes.CompositeAlarm{AlarmName: m.AlarmName, AlarmArn: m.AlarmArn, AlarmRule: aws.String("ALARM(child)"),
+			StateValue: m.StateValue, StateReason: m.StateReason, StateUpdatedTimestamp: m.StateUpdatedTimestamp, StateTransitionedTimestamp: m.StateTransitionedTimestamp})
 	}
 	out.MetricAlarms = nil
 	return out, nil
+}
+
+// SetAlarmState puts the alarm in state (OK, ALARM, INSUFFICIENT_DATA), as
+// CloudWatch's evaluation would. moto 5.2 then reports it with
+// StateUpdatedTimestamp "now" (no StateTransitionedTimestamp), and keeps
+// the previous state in a history it does not serve: DescribeAlarmHistory
+// is not implemented (HTTP 500).
+func (f *Fixture) SetAlarmState(name, state string) {
+	f.t.Helper()
+	_, err := f.CW.SetAlarmState(f.ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(name),
+		StateValue: cwtypes.StateValue(state), StateReason: aws.String("set by the test")})
+	f.check("set alarm state", err)
+}
+
+// AlarmState is the alarm's current StateValue.
+func (f *Fixture) AlarmState(name string) string {
+	f.t.Helper()
+	out, err := f.CW.DescribeAlarms(f.ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}})
+	f.check("describe alarm", err)
+	if len(out.MetricAlarms) == 0 {
+		f.t.Fatalf("fixture: no alarm %s", name)
+	}
+	return string(out.MetricAlarms[0].StateValue)
+}
+
+// Agree puts the alarm an event names in the state the event reports, as
+// CloudWatch is when it sends the event itself. An event without a readable
+// alarm name or state, or for an alarm moto does not hold, changes nothing.
+func (f *Fixture) Agree(event []byte) {
+	f.t.Helper()
+	var ev struct {
+		Detail struct {
+			AlarmName string `json:"alarmName"`
+			State     struct {
+				Value string `json:"value"`
+			} `json:"state"`
+		} `json:"detail"`
+	}
+	if json.Unmarshal(event, &ev) != nil || ev.Detail.AlarmName == "" {
+		return
+	}
+	switch ev.Detail.State.Value {
+	case "OK", "ALARM", "INSUFFICIENT_DATA":
+	default:
+		return
+	}
+	_, err := f.CW.SetAlarmState(f.ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(ev.Detail.AlarmName),
+		StateValue: cwtypes.StateValue(ev.Detail.State.Value), StateReason: aws.String("set by the test to agree with the event")})
+	var nf *cwtypes.ResourceNotFound
+	if errors.As(err, &nf) {
+		return
+	}
+	f.check("set alarm state", err)
 }
 
 // AlarmTags are the alarm's tags.
@@ -348,6 +405,57 @@ func (f *Fixture) Reactions(queueURL string) []Reaction {
 			f.t.Fatalf("audit event is not JSON: %s", raw)
 		}
 		out = append(out, r)
+	}
+	return out
+}
+
+// Forgery says how Forge rewrites an alarm event; zero fields keep the
+// event's own value.
+type Forgery struct {
+	Alarm      string              // detail.alarmName and resources[0]
+	State      string              // detail.state.value
+	Previous   string              // detail.previousState.value
+	At         time.Time           // detail.state.timestamp
+	Dimensions []map[string]string // detail.configuration.metrics, one metric each
+}
+
+// Forge rewrites base (a sample) as a caller of the function may: an event
+// only needs the right shape to reach the handler.
+func Forge(t testing.TB, base []byte, fg Forgery) []byte {
+	t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(base, &ev); err != nil {
+		t.Fatalf("forge: %v", err)
+	}
+	d, ok := ev["detail"].(map[string]any)
+	if !ok {
+		t.Fatal("forge: the event has no detail")
+	}
+	if fg.Alarm != "" {
+		d["alarmName"] = fg.Alarm
+		ev["resources"] = []any{"arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + fg.Alarm}
+	}
+	if fg.State != "" {
+		d["state"].(map[string]any)["value"] = fg.State
+	}
+	if fg.Previous != "" {
+		d["previousState"].(map[string]any)["value"] = fg.Previous
+	}
+	if !fg.At.IsZero() {
+		d["state"].(map[string]any)["timestamp"] = fg.At.UTC().Format("2006-01-02T15:04:05.000-0700")
+	}
+	if fg.Dimensions != nil {
+		var metrics []any
+		for i, dims := range fg.Dimensions {
+			metrics = append(metrics, map[string]any{"id": fmt.Sprintf("m%d", i+1), "returnData": true,
+				"metricStat": map[string]any{"metric": map[string]any{"namespace": "AWS/EC2", "name": "CPUUtilization", "dimensions": dims},
+					"period": 300, "stat": "Average"}})
+		}
+		d["configuration"] = map[string]any{"metrics": metrics}
+	}
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatalf("forge: %v", err)
 	}
 	return out
 }

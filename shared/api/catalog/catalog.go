@@ -21,6 +21,7 @@ import (
 	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
 	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/boot"
+	"github.com/aws-commander/commander/shared/deputy"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -35,17 +36,22 @@ func New(d boot.Deps, get func(string) string) (*api.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The deputy's bounds, the same values the stack scopes the api role's IAM to.
+	bounds, err := deputy.FromEnv(get)
+	if err != nil {
+		return nil, err
+	}
 	cw := cloudwatchclient.New(d.AWS)
 	lam := lambdaclient.New(d.AWS)
 	ev := eventbridgeclient.New(d.AWS)
 	iamc := iamclient.New(d.AWS)
 	s3c := s3client.New(d.AWS)
 	reg, err := api.NewRegistry(
-		ec2cmd.Commands(ec2cmd.Deps{EC2: ec2client.New(d.AWS), CW: cw, Settings: d.Settings}),
-		s3cmd.Commands(s3cmd.Deps{S3: s3c, Presign: s3.NewPresignClient(s3c), Region: d.AWS.Region, Settings: d.Settings}),
-		iamcmd.Commands(iamcmd.Deps{IAM: iamc, Settings: d.Settings, RoleBoundary: boundary}),
+		ec2cmd.Commands(ec2cmd.Deps{EC2: ec2client.New(d.AWS), CW: cw, IAM: iamc, Settings: d.Settings, Bounds: bounds}),
+		s3cmd.Commands(s3cmd.Deps{S3: s3c, Presign: s3.NewPresignClient(s3c), Region: d.AWS.Region, Settings: d.Settings, Bounds: bounds}),
+		iamcmd.Commands(iamcmd.Deps{IAM: iamc, Settings: d.Settings, RoleBoundary: boundary, Bounds: bounds}),
 		cwcmd.Commands(cwcmd.Deps{CW: cw, Settings: d.Settings}),
-		lambdacmd.Commands(lambdacmd.Deps{Lambda: lam, Events: ev, IAM: iamc, Settings: d.Settings, RoleBoundary: boundary}),
+		lambdacmd.Commands(lambdacmd.Deps{Lambda: lam, Events: ev, IAM: iamc, S3: s3c, Settings: d.Settings, RoleBoundary: boundary, Bounds: bounds}),
 		jobcmd.Commands(jobcmd.Deps{Lambda: lam, Functions: jobs}),
 	)
 	if err != nil {

@@ -149,7 +149,11 @@ func fingerprint(t *testing.T, h *harness) string {
 	fs, err := lc.ListFunctions(ctx, &lambda.ListFunctionsInput{})
 	must(err)
 	for _, f := range fs.Functions {
-		fmt.Fprintf(&b, "function %s %d %s; ", aws.ToString(f.FunctionName), aws.ToInt32(f.MemorySize), aws.ToString(f.CodeSha256))
+		fmt.Fprintf(&b, "function %s %d %s %s", aws.ToString(f.FunctionName), aws.ToInt32(f.MemorySize), aws.ToString(f.CodeSha256), aws.ToString(f.Role))
+		if f.Environment != nil {
+			fmt.Fprintf(&b, " env %v", f.Environment.Variables) // printed sorted by key
+		}
+		b.WriteString("; ")
 		if p, err := lc.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: f.FunctionName}); err == nil {
 			fmt.Fprintf(&b, "policy %d; ", len(aws.ToString(p.Policy)))
 		}

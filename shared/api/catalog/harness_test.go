@@ -11,6 +11,7 @@ import (
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/api/catalog"
 	"github.com/aws-commander/commander/shared/boot"
+	"github.com/aws-commander/commander/shared/deputy"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/settings"
 	awsevents "github.com/aws/aws-lambda-go/events"
@@ -58,6 +59,16 @@ func newHarness(t *testing.T, env map[string]string) *harness {
 		srv.Log = slog.New(slog.DiscardHandler)
 	}
 	return &harness{t: t, srv: srv, cfg: d.AWS}
+}
+
+// bounds are the deputy's bounds from the test's environment, for tests that
+// build a command group themselves.
+func (h *harness) bounds(t *testing.T) deputy.Bounds {
+	b, err := deputy.FromEnv(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func (h *harness) settings(t *testing.T) settings.Settings {

@@ -22,7 +22,8 @@ func TestIAMRoleLifecycle(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	c := iamclient.New(h.cfg)
-	policies := []string{"arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}
+	// Both on the default allow-list (deputy.DefaultAttachablePolicies).
+	policies := []string{"arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess", "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}
 	body := map[string]any{"name": "commander-ec2", "service": "ec2.amazonaws.com", "policyArns": policies}
 
 	var plan api.Plan

@@ -199,7 +199,7 @@ func TestLambdaDeleteReportsRoleLeft(t *testing.T) {
 	ic := iamclient.New(h.cfg)
 	role := deployOwnRole(t, h, ic)
 	reg, err := api.NewRegistry(lambdacmd.Commands(lambdacmd.Deps{Lambda: lambdaclient.New(h.cfg), Events: eventbridgeclient.New(h.cfg),
-		IAM: failDeleteRole{ic}, Settings: h.settings(t)}))
+		IAM: failDeleteRole{ic}, Settings: h.settings(t), Bounds: h.bounds(t)}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ func TestLambdaLifecycle(t *testing.T) {
 	if fn.Tags[tags.ManagedBy] != "commander" || fn.Tags[tags.CreatedBy] != caller {
 		t.Errorf("tags = %v", fn.Tags)
 	}
-	if !strings.HasSuffix(aws.ToString(cfg.Role), ":role/hello-role") {
+	if !strings.HasSuffix(aws.ToString(cfg.Role), ":role/commander/hello-role") { // under the role path
 		t.Errorf("role = %s", aws.ToString(cfg.Role))
 	}
 	att, err := ic.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String("hello-role")})
@@ -202,7 +202,7 @@ func (failCreate) CreateFunction(context.Context, *lambda.CreateFunctionInput, .
 func TestLambdaDeployRollsBackRole(t *testing.T) {
 	h := newHarness(t, nil)
 	ic := iamclient.New(h.cfg)
-	reg, err := api.NewRegistry(lambdacmd.Commands(lambdacmd.Deps{Lambda: failCreate{lambdaclient.New(h.cfg)}, Events: eventbridgeclient.New(h.cfg), IAM: ic, Settings: h.settings(t)}))
+	reg, err := api.NewRegistry(lambdacmd.Commands(lambdacmd.Deps{Lambda: failCreate{lambdaclient.New(h.cfg)}, Events: eventbridgeclient.New(h.cfg), IAM: ic, Settings: h.settings(t), Bounds: h.bounds(t)}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,10 +26,61 @@ type AlarmAPI interface {
 	PutMetricAlarm(ctx context.Context, in *cloudwatch.PutMetricAlarmInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricAlarmOutput, error)
 }
 
+// TagAPI is the slice of CloudWatch the protection check reads.
+type TagAPI interface {
+	cloudwatch.DescribeAlarmsAPIClient
+	ListTagsForResource(ctx context.Context, in *cloudwatch.ListTagsForResourceInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error)
+}
+
+// FirstProtected answers the first of names whose alarm (metric or
+// composite) its tags protect (guard.Protected), or "" when none is; names
+// without an alarm are skipped. Read-only: what deleting or replacing
+// alarms checks before any change.
+func FirstProtected(ctx context.Context, cw TagAPI, names []string, key string) (string, error) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var arns, found []string
+	for start := 0; start < len(names); start += 100 { // DescribeAlarms takes at most 100 names
+		batch := names[start:min(start+100, len(names))]
+		pg := cloudwatch.NewDescribeAlarmsPaginator(cw, &cloudwatch.DescribeAlarmsInput{AlarmNames: batch,
+			AlarmTypes: []types.AlarmType{types.AlarmTypeMetricAlarm, types.AlarmTypeCompositeAlarm}})
+		for pg.HasMorePages() {
+			out, err := pg.NextPage(ctx)
+			if err != nil {
+				return "", fmt.Errorf("describe alarms: %w", err)
+			}
+			for _, a := range out.MetricAlarms {
+				arns, found = append(arns, aws.ToString(a.AlarmArn)), append(found, aws.ToString(a.AlarmName))
+			}
+			for _, a := range out.CompositeAlarms {
+				arns, found = append(arns, aws.ToString(a.AlarmArn)), append(found, aws.ToString(a.AlarmName))
+			}
+		}
+	}
+	for i, arn := range arns {
+		if !want[found[i]] {
+			continue
+		}
+		out, err := cw.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String(arn)})
+		if awserr.Is(err, awserr.NotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return "", fmt.Errorf("tags of alarm %s: %w", found[i], err)
+		}
+		if guard.Protected(tags.Map(out.Tags, func(t types.Tag) *string { return t.Key }, func(t types.Tag) *string { return t.Value }), key) {
+			return found[i], nil
+		}
+	}
+	return "", nil
+}
+
 // API is the slice of CloudWatch these commands call.
 type API interface {
 	AlarmAPI
-	cloudwatch.DescribeAlarmsAPIClient
+	TagAPI
 	DeleteAlarms(ctx context.Context, in *cloudwatch.DeleteAlarmsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error)
 	GetMetricStatistics(ctx context.Context, in *cloudwatch.GetMetricStatisticsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricStatisticsOutput, error)
 }
@@ -132,7 +184,7 @@ func AlarmFrom(c *api.Call, instanceID string) (CPUAlarm, error) {
 func Commands(d Deps) []api.Command {
 	return []api.Command{
 		{Action: "cloudwatch.createCpuAlarm", Method: http.MethodPost, Path: "/cloudwatch/alarms", Mutates: true,
-			Summary: "Create (or replace) the CPU alarm of an instance.",
+			Summary: "Create (or replace) the CPU alarm of an instance; a protected alarm is not replaced.",
 			Params:  append([]api.Param{{Name: "instanceId", Type: api.String, Required: true, Pattern: instanceIDRE, Accepts: "an instance id such as i-0123456789abcdef0"}}, AlarmParams(d.Settings)...),
 			Run:     d.createCPUAlarm},
 		{Action: "cloudwatch.listAlarms", Method: http.MethodGet, Path: "/cloudwatch/alarms",
@@ -145,7 +197,7 @@ func Commands(d Deps) []api.Command {
 			},
 			Run: d.listAlarms},
 		{Action: "cloudwatch.deleteAlarms", Method: http.MethodDelete, Path: "/cloudwatch/alarms", Mutates: true,
-			Summary: "Delete alarms by name (up to 100); alarms already gone count as deleted.",
+			Summary: "Delete alarms by name (up to 100); alarms already gone count as deleted. Refused, deleting none, when any is protected.",
 			Params:  []api.Param{{Name: "names", Type: api.List, Required: true, Max: 100, Pattern: alarmNameRE, Accepts: "alarm names"}},
 			Run:     d.deleteAlarms},
 		{Action: "cloudwatch.metricStatistics", Method: http.MethodGet, Path: "/cloudwatch/metrics/statistics",
@@ -166,6 +218,12 @@ func (d Deps) createCPUAlarm(ctx context.Context, c *api.Call) (any, error) {
 	a, err := AlarmFrom(c, c.Params.Str("instanceId"))
 	if err != nil {
 		return nil, err
+	}
+	// Replacing rewrites the alarm: a protected one stays as it is.
+	if p, err := FirstProtected(ctx, d.CW, []string{CPUAlarmName(a.InstanceID)}, d.Settings.ProtectTag); err != nil {
+		return nil, err
+	} else if p != "" {
+		return nil, api.Protected("alarm "+p, d.Settings.ProtectTag)
 	}
 	if c.DryRun {
 		var p api.Plan
@@ -227,6 +285,12 @@ func (d Deps) deleteAlarms(ctx context.Context, c *api.Call) (any, error) {
 		return nil, api.Invalid("names", "at least one alarm name")
 	}
 	in := &cloudwatch.DeleteAlarmsInput{AlarmNames: names}
+	// One protected alarm refuses the whole request: nothing is deleted.
+	if p, err := FirstProtected(ctx, d.CW, names, d.Settings.ProtectTag); err != nil {
+		return nil, err
+	} else if p != "" {
+		return nil, api.Protected("alarm "+p, d.Settings.ProtectTag)
+	}
 	if c.DryRun {
 		var p api.Plan
 		p.Add("CloudWatch.DeleteAlarms", in)

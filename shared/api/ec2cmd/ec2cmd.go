@@ -13,11 +13,14 @@ import (
 
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/api/cwcmd"
+	"github.com/aws-commander/commander/shared/deputy"
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
 // API is the slice of EC2 these commands call.
@@ -40,14 +43,24 @@ type API interface {
 // AlarmAPI is the slice of CloudWatch launch and terminate call.
 type AlarmAPI interface {
 	cwcmd.AlarmAPI
+	cwcmd.TagAPI
 	DeleteAlarms(ctx context.Context, in *cloudwatch.DeleteAlarmsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DeleteAlarmsOutput, error)
+}
+
+// ProfileAPI is the slice of IAM launch reads: which role a profile holds.
+type ProfileAPI interface {
+	GetInstanceProfile(ctx context.Context, in *iam.GetInstanceProfileInput, opts ...func(*iam.Options)) (*iam.GetInstanceProfileOutput, error)
 }
 
 // Deps are what the commands are built from.
 type Deps struct {
 	EC2      API
 	CW       AlarmAPI
+	IAM      ProfileAPI // nil: launch refuses any instance profile
 	Settings settings.Settings
+	// Bounds: an instance profile passes its role, so launch accepts only
+	// profiles whose roles the api may pass.
+	Bounds deputy.Bounds
 }
 
 var (
@@ -88,7 +101,7 @@ func Commands(d Deps) []api.Command {
 		{Name: "instanceType", Type: api.String, Default: s.InstanceType, Pattern: instanceTypeRE, Accepts: "an instance type such as t3.micro"},
 		{Name: "ami", Type: api.String, Pattern: amiRE, Accepts: "an AMI id such as ami-0abcdef1234567890", Doc: "default: COMMANDER_AMI_ID, else the newest Amazon Linux 2023"},
 		{Name: "keyPair", Type: api.String, Pattern: nameRE, Accepts: "a key pair name", Doc: "default: COMMANDER_KEY_PAIR"},
-		{Name: "instanceProfile", Type: api.String, Pattern: nameRE, Accepts: "an instance profile name or ARN", Doc: "default: COMMANDER_INSTANCE_PROFILE"},
+		{Name: "instanceProfile", Type: api.String, Pattern: nameRE, Accepts: "the name or ARN of an instance profile whose role the api may pass (one it created, or one the stage lists)", Doc: "default: COMMANDER_INSTANCE_PROFILE"},
 		{Name: "subnetId", Type: api.String, Pattern: subnetRE, Accepts: "a subnet id such as subnet-0123456789abcdef0"},
 		{Name: "securityGroupIds", Type: api.List, Max: 5, Pattern: sgRE, Accepts: "security group ids such as sg-0123456789abcdef0"},
 		{Name: "tags", Type: api.Map, Max: 40, Pattern: api.TagKey, Accepts: "tag keys of 1 to 128 characters"},
@@ -117,7 +130,7 @@ func Commands(d Deps) []api.Command {
 		{Action: "ec2.stop", Method: "POST", Path: "/ec2/instances/{id}/stop", Mutates: true,
 			Summary: "Stop an instance (refused when protected).",
 			Params:  []api.Param{idParam(), {Name: "force", Type: api.Bool, Default: false}}, Run: d.stop},
-		{Action: "ec2.reboot", Method: "POST", Path: "/ec2/instances/{id}/reboot", Mutates: true, Summary: "Reboot an instance.",
+		{Action: "ec2.reboot", Method: "POST", Path: "/ec2/instances/{id}/reboot", Mutates: true, Summary: "Reboot an instance (refused when protected).",
 			Params: []api.Param{idParam()}, Run: d.reboot},
 		{Action: "ec2.terminate", Method: "DELETE", Path: "/ec2/instances/{id}", Mutates: true,
 			Summary: "Terminate an instance (refused when protected) and delete its commander CPU alarm.",
@@ -152,6 +165,15 @@ func ec2Tags(m map[string]string) []types.Tag {
 
 func tagMap(list []types.Tag) map[string]string {
 	return tags.Map(list, func(t types.Tag) *string { return t.Key }, func(t types.Tag) *string { return t.Value })
+}
+
+// protected answers the protection refusal for resource when its tags
+// protect it (guard.Protected).
+func (d Deps) protected(resource string, list []types.Tag) error {
+	if guard.Protected(tagMap(list), d.Settings.ProtectTag) {
+		return api.Protected(resource, d.Settings.ProtectTag)
+	}
+	return nil
 }
 
 func encodeUserData(s string) *string {

@@ -10,11 +10,13 @@ import (
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/api/cwcmd"
 	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/deputy"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
 // Instance is an instance as the commands answer it.
@@ -175,6 +177,14 @@ func (d Deps) launch(ctx context.Context, c *api.Call) (any, error) {
 	if c.Params.Bool("wait") && !c.Direct {
 		return nil, api.Invalid("wait", "false over HTTP (API Gateway cuts a request at 30 s); poll ec2.describe, or invoke the function directly")
 	}
+	if err := deputy.CheckTags("tags", c.Params.Map("tags"), d.Settings.ProtectTag); err != nil {
+		return nil, err
+	}
+	// First, dry run or not: the profile's role is what the instance (and
+	// whoever wrote its userData) will act as.
+	if err := d.CheckProfile(ctx, firstOf(c.Params.Str("instanceProfile"), d.Settings.InstanceProfile)); err != nil {
+		return nil, err
+	}
 	var alarm cwcmd.CPUAlarm
 	if c.Params.Bool("alarm") {
 		a, err := cwcmd.AlarmFrom(c, "")
@@ -319,16 +329,50 @@ func (d Deps) list(ctx context.Context, c *api.Call) (any, error) {
 	return map[string]any{"instances": list, "nextToken": aws.ToString(out.NextToken)}, nil
 }
 
+// CheckProfile refuses an instance profile (name or ARN; "" is none) unless
+// every role it holds is one the api may pass: passing a profile passes its
+// role, which IAM checks as iam:PassRole on the role, not the profile. The
+// profile's own path does not matter; a profile without a role grants nothing.
+func (d Deps) CheckProfile(ctx context.Context, ref string) error {
+	if ref == "" {
+		return nil
+	}
+	const field = "instanceProfile"
+	accepts := "an instance profile holding a role under " + d.Bounds.RolePath + " or one of the stage's passable roles"
+	name := ref
+	if strings.HasPrefix(ref, "arn:") {
+		_, rest, ok := strings.Cut(ref, ":instance-profile/")
+		if !ok || rest == "" {
+			return api.Invalid(field, "an instance profile name, or its ARN arn:aws:iam::<account>:instance-profile/<name>")
+		}
+		name = rest[strings.LastIndex(rest, "/")+1:]
+	}
+	if d.IAM == nil {
+		return deputy.Refused(field, "this api cannot look up instance profiles", accepts)
+	}
+	out, err := d.IAM.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("instance profile %s: %w", name, err)
+	}
+	p := out.InstanceProfile
+	if ref != name && aws.ToString(p.Arn) != ref {
+		return deputy.Refused(field, ref+" is not the profile "+name+" of this account ("+aws.ToString(p.Arn)+")", accepts)
+	}
+	for _, r := range p.Roles {
+		if arn := aws.ToString(r.Arn); !d.Bounds.PassableRole(arn) {
+			return deputy.Refused(field, "profile "+name+" holds role "+arn+", which is neither a role the api created nor one the stage lists", accepts)
+		}
+	}
+	return nil
+}
+
 // guarded fetches the instance and refuses it when protected.
 func (d Deps) guarded(ctx context.Context, id string) (types.Instance, error) {
 	i, err := d.get(ctx, id)
 	if err != nil {
 		return i, err
 	}
-	if v, ok := tagMap(i.Tags)[d.Settings.ProtectTag]; ok && strings.EqualFold(strings.TrimSpace(v), "true") {
-		return i, api.Protected("instance "+id, d.Settings.ProtectTag)
-	}
-	return i, nil
+	return i, d.protected("instance "+id, i.Tags)
 }
 
 // dry answers an EC2 DryRun call: DryRunOperation means it would succeed.
@@ -390,6 +434,9 @@ func (d Deps) stop(ctx context.Context, c *api.Call) (any, error) {
 
 func (d Deps) reboot(ctx context.Context, c *api.Call) (any, error) {
 	id := c.Params.Str("id")
+	if _, err := d.guarded(ctx, id); err != nil {
+		return nil, err
+	}
 	in := &ec2.RebootInstancesInput{InstanceIds: []string{id}, DryRun: aws.Bool(c.DryRun)}
 	_, err := d.EC2.RebootInstances(ctx, in)
 	if c.DryRun {
@@ -418,7 +465,17 @@ func (d Deps) terminate(ctx context.Context, c *api.Call) (any, error) {
 	for _, s := range out.TerminatingInstances {
 		res = map[string]any{"instanceId": id, "previousState": string(s.PreviousState.Name), "state": string(s.CurrentState.Name)}
 	}
-	// The alarm of a terminated instance would sit in INSUFFICIENT_DATA forever.
+	// The alarm of a terminated instance would sit in INSUFFICIENT_DATA
+	// forever; a protected one is left as it is.
+	alarm := cwcmd.CPUAlarmName(id)
+	if p, err := cwcmd.FirstProtected(ctx, d.CW, []string{alarm}, d.Settings.ProtectTag); err != nil || p != "" {
+		if err != nil {
+			res["warning"] = fmt.Sprintf("instance terminated; its alarm %s was not deleted: %s", alarm, api.FromError(err).Message)
+		} else {
+			res["alarmKept"] = alarm + ": protected"
+		}
+		return res, nil
+	}
 	if _, err := d.CW.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{cwcmd.CPUAlarmName(id)}}); awserr.IgnoreNotFound(err) != nil {
 		res["warning"] = fmt.Sprintf("instance terminated; its alarm %s was not deleted: %s", cwcmd.CPUAlarmName(id), api.FromError(err).Message)
 	} else {

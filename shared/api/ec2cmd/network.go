@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/deputy"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -74,6 +75,9 @@ func (d Deps) createSecurityGroup(ctx context.Context, c *api.Call) (any, error)
 	p := c.Params
 	if strings.HasPrefix(strings.ToLower(p.Str("name")), "sg-") {
 		return nil, api.Invalid("name", "a name not starting with sg-")
+	}
+	if err := deputy.CheckTags("tags", p.Map("tags"), d.Settings.ProtectTag); err != nil {
+		return nil, err
 	}
 	var rules []Ingress
 	if err := p.Decode("ingress", &rules, ingressRule); err != nil {
@@ -173,8 +177,8 @@ func (d Deps) deleteSecurityGroup(ctx context.Context, c *api.Call) (any, error)
 	}
 	g := out.SecurityGroups[0]
 	id := aws.ToString(g.GroupId)
-	if v, ok := tagMap(g.Tags)[d.Settings.ProtectTag]; ok && strings.EqualFold(strings.TrimSpace(v), "true") {
-		return nil, api.Protected("security group "+id, d.Settings.ProtectTag)
+	if err := d.protected("security group "+id, g.Tags); err != nil {
+		return nil, err
 	}
 	del := &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id), DryRun: aws.Bool(c.DryRun)}
 	_, err = d.EC2.DeleteSecurityGroup(ctx, del)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/deputy"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -92,14 +93,14 @@ func TestCreateRoleSetsTheBoundary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := Deps{IAM: client}
+			d := Deps{IAM: client, Bounds: deputy.Bounds{RolePath: "/commander/", AttachablePolicies: []string{aws.ToString(app.Policy.Arn)}}}
 			want := ""
 			if tc.boundary {
 				want = aws.ToString(pol.Policy.Arn)
 				d.RoleBoundary = want
 			}
 			call := &api.Call{Action: "iam.createRole", DryRun: tc.dryRun, Caller: "arn:aws:iam::123456789012:user/alice", Now: time.Now(),
-				Params: api.Params{"name": "app-ec2", "service": "ec2.amazonaws.com", "path": "/",
+				Params: api.Params{"name": "app-ec2", "service": "ec2.amazonaws.com", "path": "/commander/",
 					"policyArns": []string{aws.ToString(app.Policy.Arn)}}}
 			out, err := createRoleCommand(t, d).Run(ctx, call)
 			if err != nil {

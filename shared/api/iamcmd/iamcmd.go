@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/deputy"
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -45,6 +47,10 @@ type Deps struct {
 	// RoleBoundary is the permissions boundary every role iam.createRole makes
 	// carries (BoundaryFromEnv); empty: none, as locally and in the demo.
 	RoleBoundary string
+	// Bounds are the api's limits: roles and profiles are created under
+	// Bounds.RolePath, attach only Bounds.AttachablePolicies and profiles
+	// hold only passable roles. Zero Bounds refuse all of these.
+	Bounds deputy.Bounds
 }
 
 // BoundaryEnv names the variable holding the role boundary's ARN. The stack
@@ -86,21 +92,21 @@ func Commands(d Deps) []api.Command {
 				{Name: "service", Type: api.String, Required: true, Pattern: serviceRE, Accepts: "a service principal such as ec2.amazonaws.com or lambda.amazonaws.com"},
 				{Name: "policyArns", Type: api.List, Max: 20, Pattern: policyArnRE, Accepts: "managed policy ARNs such as arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"},
 				{Name: "description", Type: api.String, Pattern: descRE, Accepts: "up to 1000 printable characters"},
-				{Name: "path", Type: api.String, Default: "/", Pattern: pathRE, Accepts: "an IAM path such as / or /commander/"},
+				{Name: "path", Type: api.String, Default: d.Bounds.RolePath, Pattern: pathRE, Accepts: "an IAM path under the api's role path " + d.Bounds.RolePath},
 				{Name: "tags", Type: api.Map, Max: 40, Pattern: api.TagKey, Accepts: "tag keys of 1 to 128 characters"},
 			}, Run: d.createRole},
 		{Action: "iam.createInstanceProfile", Method: http.MethodPost, Path: "/iam/instance-profiles", Mutates: true,
 			Summary: "Create an instance profile holding a role (for ec2.launch's instanceProfile).",
 			Params: []api.Param{
 				{Name: "name", Type: api.String, Required: true, Pattern: profileRE, Accepts: "1 to 128 letters, digits or +=,.@_-"},
-				{Name: "role", Type: api.String, Required: true, Pattern: roleNameRE, Accepts: "a role name"},
-				{Name: "path", Type: api.String, Default: "/", Pattern: pathRE, Accepts: "an IAM path such as /"},
+				{Name: "role", Type: api.String, Required: true, Pattern: roleNameRE, Accepts: "the name of a role the api may pass: one it created, or one the stage lists"},
+				{Name: "path", Type: api.String, Default: d.Bounds.RolePath, Pattern: pathRE, Accepts: "an IAM path under the api's role path " + d.Bounds.RolePath},
 			}, Run: d.createInstanceProfile},
 		{Action: "iam.deleteRole", Method: http.MethodDelete, Path: "/iam/roles/{name}", Mutates: true,
-			Summary: "Delete a role completely: detach managed policies, delete inline policies, remove it from instance profiles, delete it. Refused when protected.",
+			Summary: "Delete a role the api created (under its role path) completely: detach managed policies, delete inline policies, remove it from instance profiles, delete it. Refused when protected.",
 			Params:  []api.Param{{Name: "name", Type: api.String, Required: true, Pattern: roleNameRE, Accepts: "a role name"}}, Run: d.deleteRole},
 		{Action: "iam.deleteInstanceProfile", Method: http.MethodDelete, Path: "/iam/instance-profiles/{name}", Mutates: true,
-			Summary: "Delete an instance profile (its roles are removed from it, not deleted).",
+			Summary: "Delete an instance profile the api created (under its role path); its roles are removed from it, not deleted. Refused when protected.",
 			Params:  []api.Param{{Name: "name", Type: api.String, Required: true, Pattern: profileRE, Accepts: "an instance profile name"}}, Run: d.deleteInstanceProfile},
 		{Action: "iam.listRoles", Method: http.MethodGet, Path: "/iam/roles", Summary: "List roles under a path prefix.",
 			Params: []api.Param{{Name: "pathPrefix", Type: api.String, Default: "/", Pattern: pathRE, Accepts: "an IAM path such as /"},
@@ -126,9 +132,48 @@ func iamTags(m map[string]string) []types.Tag {
 	return tags.List(m, func(k, v *string) types.Tag { return types.Tag{Key: k, Value: v} })
 }
 
+// CheckPath refuses an IAM path outside the api's role path (parameter field).
+func CheckPath(b deputy.Bounds, field, path string) error {
+	if !b.UnderRolePath(path) {
+		return deputy.Refused(field, fmt.Sprintf("path %q is outside the api's role path", path), "an IAM path under "+b.RolePath)
+	}
+	return nil
+}
+
+// CheckPolicies refuses any managed policy not on the stage's allow-list.
+func CheckPolicies(b deputy.Bounds, field string, arns []string) error {
+	for _, arn := range arns {
+		if !b.AttachablePolicy(arn) {
+			return deputy.Refused(field, fmt.Sprintf("%s is not on the stage's list of attachable policies", arn),
+				"only these managed policies: "+strings.Join(b.AttachablePolicies, ", "))
+		}
+	}
+	return nil
+}
+
+// Protected answers the protection refusal when tags protect the resource
+// (guard.Protected: the key in any case, any value but false).
+func Protected(resource string, t []types.Tag, key string) error {
+	if guard.Protected(tags.Map(t, func(t types.Tag) *string { return t.Key }, func(t types.Tag) *string { return t.Value }), key) {
+		return api.Protected(resource, key)
+	}
+	return nil
+}
+
 func (d Deps) createRole(ctx context.Context, c *api.Call) (any, error) {
 	p := c.Params
 	name := p.Str("name")
+	// Refused before any call: a role lands only under the role path, with
+	// allow-listed policies, never tagged with protection written off.
+	if err := CheckPath(d.Bounds, "path", p.Str("path")); err != nil {
+		return nil, err
+	}
+	if err := CheckPolicies(d.Bounds, "policyArns", p.List("policyArns")); err != nil {
+		return nil, err
+	}
+	if err := deputy.CheckTags("tags", p.Map("tags"), d.Settings.ProtectTag); err != nil {
+		return nil, err
+	}
 	in := &iam.CreateRoleInput{RoleName: aws.String(name), Path: aws.String(p.Str("path")),
 		AssumeRolePolicyDocument: aws.String(TrustPolicy(p.Str("service"))), Tags: iamTags(c.Tags(p.Map("tags")))}
 	if v := p.Str("description"); v != "" {
@@ -167,15 +212,25 @@ func (d Deps) createRole(ctx context.Context, c *api.Call) (any, error) {
 func (d Deps) createInstanceProfile(ctx context.Context, c *api.Call) (any, error) {
 	p := c.Params
 	name, role := p.Str("name"), p.Str("role")
+	if err := CheckPath(d.Bounds, "path", p.Str("path")); err != nil {
+		return nil, err
+	}
 	in := &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(name), Path: aws.String(p.Str("path")), Tags: iamTags(c.Tags(nil))}
+	// The one read-only lookup before the refusal: the role's ARN (its path)
+	// says whether the api may pass it; a dry run checks it too.
+	r, err := d.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)})
+	if err != nil {
+		return nil, fmt.Errorf("role %s: %w", role, err)
+	}
+	if arn := aws.ToString(r.Role.Arn); !d.Bounds.PassableRole(arn) {
+		return nil, deputy.Refused("role", arn+" is neither a role the api created nor one the stage lists",
+			"a role under "+d.Bounds.RolePath+" or one of the stage's passable roles")
+	}
 	if c.DryRun {
 		var pl api.Plan
 		pl.Add("IAM.CreateInstanceProfile", in)
 		pl.Add("IAM.AddRoleToInstanceProfile", map[string]string{"instanceProfileName": name, "roleName": role})
 		return pl, nil
-	}
-	if _, err := d.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)}); err != nil {
-		return nil, fmt.Errorf("role %s: %w", role, err)
 	}
 	out, err := d.IAM.CreateInstanceProfile(ctx, in)
 	if err != nil {
@@ -199,10 +254,12 @@ func (d Deps) deleteRole(ctx context.Context, c *api.Call) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get role %s: %w", name, err)
 	}
-	for _, t := range r.Role.Tags {
-		if aws.ToString(t.Key) == d.Settings.ProtectTag && strings.EqualFold(strings.TrimSpace(aws.ToString(t.Value)), "true") {
-			return nil, api.Protected("role "+name, d.Settings.ProtectTag)
-		}
+	if err := Protected("role "+name, r.Role.Tags, d.Settings.ProtectTag); err != nil {
+		return nil, err
+	}
+	// Only roles the api creates (under its path): never another team's.
+	if !d.Bounds.UnderRolePath(aws.ToString(r.Role.Path)) {
+		return nil, deputy.Refused("name", "role "+name+" (path "+aws.ToString(r.Role.Path)+") is not one the api created", "a role under "+d.Bounds.RolePath)
 	}
 	if strings.HasPrefix(aws.ToString(r.Role.Path), "/aws-service-role/") {
 		return nil, api.Conflictf("role %s is a service-linked role: delete it through the service that owns it", name)
@@ -320,10 +377,11 @@ func (d Deps) deleteInstanceProfile(ctx context.Context, c *api.Call) (any, erro
 	if err != nil {
 		return nil, fmt.Errorf("get instance profile %s: %w", name, err)
 	}
-	for _, t := range out.InstanceProfile.Tags {
-		if aws.ToString(t.Key) == d.Settings.ProtectTag && strings.EqualFold(strings.TrimSpace(aws.ToString(t.Value)), "true") {
-			return nil, api.Protected("instance profile "+name, d.Settings.ProtectTag)
-		}
+	if err := Protected("instance profile "+name, out.InstanceProfile.Tags, d.Settings.ProtectTag); err != nil {
+		return nil, err
+	}
+	if !d.Bounds.UnderRolePath(aws.ToString(out.InstanceProfile.Path)) {
+		return nil, deputy.Refused("name", "instance profile "+name+" (path "+aws.ToString(out.InstanceProfile.Path)+") is not one the api created", "an instance profile under "+d.Bounds.RolePath)
 	}
 	var pl api.Plan
 	for _, r := range out.InstanceProfile.Roles {

@@ -16,7 +16,10 @@ import (
 
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/api/iamcmd"
+	"github.com/aws-commander/commander/shared/api/s3cmd"
 	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/deputy"
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -74,6 +77,56 @@ type Deps struct {
 	// creates (COMMANDER_ROLE_BOUNDARY_ARN): the stack's api role may create
 	// roles only with it. Empty: none.
 	RoleBoundary string
+	// Bounds: the roles a function may run as, the role path deploy creates
+	// roles under, the policies they may carry, the stack's own names.
+	Bounds deputy.Bounds
+	// S3 reads the tags of a code bucket (s3Bucket): code comes only from
+	// buckets the api may read objects in. Nil: only listed buckets.
+	S3 s3cmd.TagReader
+}
+
+// StageTag is on every resource of the stack (infra): the api never changes
+// a function that carries it.
+const StageTag = "commander:stage"
+
+// ReservedEnv are variables a caller may not set on a function: those Lambda
+// reserves for itself, and those that change how the runtime, the loader or
+// an interpreter starts, which would run code of the caller's choosing as the
+// function's role. Compared in upper case.
+var ReservedEnv = map[string]bool{
+	// Reserved by Lambda (Developer Guide, "Defined runtime environment variables").
+	"AWS_REGION": true, "AWS_DEFAULT_REGION": true, "AWS_EXECUTION_ENV": true,
+	"AWS_ACCESS_KEY": true, "AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
+	"LAMBDA_TASK_ROOT": true, "LAMBDA_RUNTIME_DIR": true, "TZ": true,
+	// The loader and interpreters.
+	"LD_PRELOAD": true, "LD_LIBRARY_PATH": true, "LD_AUDIT": true, "PATH": true, "BASH_ENV": true, "ENV": true,
+	"NODE_OPTIONS": true, "NODE_PATH": true,
+	"PYTHONPATH": true, "PYTHONHOME": true, "PYTHONSTARTUP": true, "PYTHONWARNINGS": true, "PYTHONINSPECT": true,
+	"JAVA_TOOL_OPTIONS": true, "JDK_JAVA_OPTIONS": true, "CLASSPATH": true,
+	"PERL5OPT": true, "PERL5LIB": true, "PERLLIB": true, "RUBYOPT": true, "RUBYLIB": true,
+	"DOTNET_STARTUP_HOOKS": true, "DOTNET_ADDITIONAL_DEPS": true, "CORECLR_ENABLE_PROFILING": true, "CORECLR_PROFILER_PATH": true,
+	"GCONV_PATH": true,
+}
+
+// reservedPrefixes: every AWS_LAMBDA_* (AWS_LAMBDA_EXEC_WRAPPER starts a
+// wrapper script before the runtime; the rest are Lambda's own), the
+// dynamic loader's LD_* and DYLD_*, and _* (_HANDLER, _X_AMZN_TRACE_ID,
+// _JAVA_OPTIONS; the name pattern refuses them as well).
+var reservedPrefixes = []string{"AWS_LAMBDA_", "LD_", "DYLD_", "_"}
+
+// CheckEnv refuses a variable ReservedEnv or its prefixes name, by name.
+func CheckEnv(field string, env map[string]string) error {
+	for k := range env {
+		u := strings.ToUpper(k)
+		bad := ReservedEnv[u]
+		for _, p := range reservedPrefixes {
+			bad = bad || strings.HasPrefix(u, p)
+		}
+		if bad {
+			return api.Invalid(field, fmt.Sprintf("variables a function may set; %s is reserved by Lambda or changes how the runtime starts (AWS_LAMBDA_*, LD_*, interpreter options and paths)", k))
+		}
+	}
+	return nil
 }
 
 // BasicExecutionPolicy lets a function write its logs.
@@ -115,7 +168,7 @@ func Commands(d Deps) []api.Command {
 		{Name: "runtime", Type: api.String, Default: "provided.al2023", Enum: runtimes},
 		{Name: "handler", Type: api.String, Default: "bootstrap", Pattern: handlerRE, Accepts: "a handler such as bootstrap or app.handler"},
 		{Name: "architecture", Type: api.String, Default: s.Architecture, Enum: []string{"x86_64", "arm64"}},
-		{Name: "roleArn", Type: api.String, Pattern: roleArnRE, Accepts: "an IAM role ARN", Doc: "default: a new role <name>-role with basic execution, which lambda.delete deletes with the function"},
+		{Name: "roleArn", Type: api.String, Pattern: roleArnRE, Accepts: "the ARN of a role the api may pass: one it created (under " + d.Bounds.RolePath + ") or one the stage lists", Doc: "default: a new role <name>-role with basic execution under the role path, which lambda.delete deletes with the function"},
 		{Name: "memoryMB", Type: api.Int, Min: 128, Max: 10240, Default: int64(s.LambdaMemoryMB)},
 		{Name: "timeoutSeconds", Type: api.Int, Min: 1, Max: 900, Default: int64(s.LambdaTimeoutSeconds)},
 		{Name: "environment", Type: api.Map, Max: 100, Pattern: envKeyRE, Accepts: "variable names of letters, digits and _"},
@@ -127,14 +180,15 @@ func Commands(d Deps) []api.Command {
 			Summary: "Deploy a function from an inline zip or an S3 object, with an existing role or a new one with basic execution.",
 			Params:  deploy, Run: d.deploy},
 		{Action: "lambda.updateCode", Method: http.MethodPut, Path: "/lambda/functions/{name}/code", Mutates: true,
-			Summary: "Replace a function's code (inline zip or S3 object).",
+			Summary: "Replace a function's code (inline zip or S3 object); only functions commander deployed, never protected ones.",
 			Params:  append([]api.Param{nameParam()}, codeParams()...), Run: d.updateCode},
 		{Action: "lambda.updateConfig", Method: http.MethodPatch, Path: "/lambda/functions/{name}/configuration", Mutates: true,
-			Summary: "Change a function's memory, timeout, environment (replaced as a whole), handler or description.",
+			Summary: "Change a function's memory, timeout, environment (replaced as a whole), role, handler or description; only functions commander deployed.",
 			Params: []api.Param{nameParam(),
 				{Name: "memoryMB", Type: api.Int, Min: 128, Max: 10240},
 				{Name: "timeoutSeconds", Type: api.Int, Min: 1, Max: 900},
 				{Name: "environment", Type: api.Map, Max: 100, Pattern: envKeyRE, Accepts: "variable names of letters, digits and _"},
+				{Name: "role", Type: api.String, Pattern: roleArnRE, Accepts: "the ARN of a role the api may pass: one it created (under " + d.Bounds.RolePath + ") or one the stage lists"},
 				{Name: "handler", Type: api.String, Pattern: handlerRE, Accepts: "a handler"},
 				{Name: "description", Type: api.String, Max: 256},
 			}, Run: d.updateConfig},
@@ -233,10 +287,13 @@ func (d Deps) deploy(ctx context.Context, c *api.Call) (any, error) {
 	}
 	roleName := ExecRoleName(name)
 	newRole := p.Str("roleArn") == ""
+	if err := d.checkDeploy(ctx, c, fc); err != nil {
+		return nil, err
+	}
 	if c.DryRun {
 		var pl api.Plan
 		if newRole {
-			planned := map[string]string{"roleName": roleName, "trust": "lambda.amazonaws.com"}
+			planned := map[string]string{"roleName": roleName, "path": d.Bounds.RolePath, "trust": "lambda.amazonaws.com"}
 			if d.RoleBoundary != "" {
 				planned["permissionsBoundary"] = d.RoleBoundary
 			}
@@ -254,7 +311,7 @@ func (d Deps) deploy(ctx context.Context, c *api.Call) (any, error) {
 		return nil, fmt.Errorf("check function %s: %w", name, err)
 	}
 	if newRole {
-		rin := &iam.CreateRoleInput{RoleName: aws.String(roleName), AssumeRolePolicyDocument: aws.String(iamcmd.TrustPolicy("lambda.amazonaws.com")),
+		rin := &iam.CreateRoleInput{RoleName: aws.String(roleName), Path: aws.String(d.Bounds.RolePath), AssumeRolePolicyDocument: aws.String(iamcmd.TrustPolicy("lambda.amazonaws.com")),
 			Description: aws.String(ExecRoleDescription(name)), Tags: iamTags(c.Tags(nil))}
 		if d.RoleBoundary != "" {
 			rin.PermissionsBoundary = aws.String(d.RoleBoundary)
@@ -323,12 +380,91 @@ func iamTags(m map[string]string) []iamtypes.Tag {
 	return tags.List(m, func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} })
 }
 
+// checkDeploy refuses, before any change, what deploy may not do: a name of
+// the stack's, tags writing protection off, a reserved variable, a role the
+// api may not pass, code from a bucket it may not read.
+func (d Deps) checkDeploy(ctx context.Context, c *api.Call, fc *types.FunctionCode) error {
+	p := c.Params
+	if d.Bounds.StageFunction(p.Str("name")) {
+		return deputy.Refused("name", "names starting with "+d.Bounds.StagePrefix+" are the stack's own functions", "a function name not starting with "+d.Bounds.StagePrefix)
+	}
+	if err := deputy.CheckTags("tags", p.Map("tags"), d.Settings.ProtectTag); err != nil {
+		return err
+	}
+	if err := CheckEnv("environment", p.Map("environment")); err != nil {
+		return err
+	}
+	if arn := p.Str("roleArn"); arn != "" {
+		if err := d.checkRole("roleArn", arn); err != nil {
+			return err
+		}
+	} else if !d.Bounds.AttachablePolicy(BasicExecutionPolicy) {
+		// The role deploy makes carries basic execution: without it on the
+		// list the caller must bring a role.
+		return deputy.Refused("roleArn", "the stage's attachable policies lack "+BasicExecutionPolicy+", which the role deploy creates needs",
+			"a role the api may pass, given as roleArn")
+	}
+	return d.checkCodeBucket(ctx, fc)
+}
+
+// checkRole refuses a role the api may not pass (parameter field).
+func (d Deps) checkRole(field, arn string) error {
+	if !d.Bounds.PassableRole(arn) {
+		return deputy.Refused(field, arn+" is neither a role the api created nor one the stage lists",
+			"a role under "+d.Bounds.RolePath+" or one of the stage's passable roles")
+	}
+	return nil
+}
+
+// checkCodeBucket: Lambda fetches code from S3 with the api's own rights, so
+// code comes only from buckets the api may read objects in.
+func (d Deps) checkCodeBucket(ctx context.Context, fc *types.FunctionCode) error {
+	b := aws.ToString(fc.S3Bucket)
+	if b == "" || d.Bounds.ListedBucket(b) {
+		return nil
+	}
+	if d.S3 == nil {
+		return deputy.Refused("s3Bucket", "bucket "+b+" is not one the stage lists", "one of the stage's object buckets")
+	}
+	return s3cmd.CheckBucket(ctx, d.S3, d.Bounds, d.Settings.ProtectTag, "s3Bucket", b, false)
+}
+
+// changeable fetches a function and refuses it (parameter name) unless this
+// system deployed it (commander:managed-by=commander) and it is none of the
+// stack's own (commander:stage tag, or the stage's name prefix); protect
+// also refuses a protected one. Only reads happen before the refusal.
+func (d Deps) changeable(ctx context.Context, name string, protect bool) (*lambda.GetFunctionOutput, error) {
+	if d.Bounds.StageFunction(name) {
+		return nil, deputy.Refused("name", "function "+name+" is one of the stack's own (its name starts with "+d.Bounds.StagePrefix+")", "a function lambda.deploy created")
+	}
+	out, err := d.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
+	if err != nil {
+		return nil, fmt.Errorf("function %s: %w", name, err)
+	}
+	if _, ok := out.Tags[StageTag]; ok {
+		return nil, deputy.Refused("name", "function "+name+" is one of the stack's own (tagged "+StageTag+")", "a function lambda.deploy created")
+	}
+	if out.Tags[tags.ManagedBy] != tags.ManagedByValue {
+		return nil, deputy.Refused("name", "function "+name+" was not deployed by commander (no "+tags.ManagedBy+"="+tags.ManagedByValue+" tag)", "a function lambda.deploy created")
+	}
+	if protect && guard.Protected(out.Tags, d.Settings.ProtectTag) {
+		return nil, api.Protected("function "+name, d.Settings.ProtectTag)
+	}
+	return out, nil
+}
+
 func (d Deps) updateCode(ctx context.Context, c *api.Call) (any, error) {
 	fc, err := code(c.Params)
 	if err != nil {
 		return nil, err
 	}
 	name := c.Params.Str("name")
+	if _, err := d.changeable(ctx, name, true); err != nil {
+		return nil, err
+	}
+	if err := d.checkCodeBucket(ctx, fc); err != nil {
+		return nil, err
+	}
 	in := &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), ZipFile: fc.ZipFile, S3Bucket: fc.S3Bucket, S3Key: fc.S3Key, S3ObjectVersion: fc.S3ObjectVersion, DryRun: c.DryRun}
 	out, err := d.Lambda.UpdateFunctionCode(ctx, in)
 	if err != nil {
@@ -353,7 +489,16 @@ func (d Deps) updateConfig(ctx context.Context, c *api.Call) (any, error) {
 		in.Timeout, changed = aws.Int32(int32(p.Int("timeoutSeconds"))), true
 	}
 	if p.Has("environment") {
+		if err := CheckEnv("environment", p.Map("environment")); err != nil {
+			return nil, err
+		}
 		in.Environment, changed = &types.Environment{Variables: p.Map("environment")}, true
+	}
+	if p.Has("role") {
+		if err := d.checkRole("role", p.Str("role")); err != nil {
+			return nil, err
+		}
+		in.Role, changed = aws.String(p.Str("role")), true
 	}
 	if p.Has("handler") {
 		in.Handler, changed = aws.String(p.Str("handler")), true
@@ -362,12 +507,12 @@ func (d Deps) updateConfig(ctx context.Context, c *api.Call) (any, error) {
 		in.Description, changed = aws.String(p.Str("description")), true
 	}
 	if !changed {
-		return nil, api.Missing("memoryMB", "at least one of memoryMB, timeoutSeconds, environment, handler, description")
+		return nil, api.Missing("memoryMB", "at least one of memoryMB, timeoutSeconds, environment, role, handler, description")
+	}
+	if _, err := d.changeable(ctx, name, true); err != nil {
+		return nil, err
 	}
 	if c.DryRun {
-		if _, err := d.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}); err != nil {
-			return nil, fmt.Errorf("function %s: %w", name, err)
-		}
 		return api.Plan{WouldCall: []api.Step{{Call: "Lambda.UpdateFunctionConfiguration", Input: in}}}, nil
 	}
 	out, err := d.Lambda.UpdateFunctionConfiguration(ctx, in)
@@ -395,18 +540,6 @@ func (d Deps) list(ctx context.Context, c *api.Call) (any, error) {
 	return map[string]any{"functions": list, "nextToken": aws.ToString(out.NextMarker)}, nil
 }
 
-// function fetches a function and refuses it when protected.
-func (d Deps) function(ctx context.Context, name string) (*lambda.GetFunctionOutput, error) {
-	out, err := d.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
-	if err != nil {
-		return nil, fmt.Errorf("function %s: %w", name, err)
-	}
-	if v, ok := out.Tags[d.Settings.ProtectTag]; ok && tags.IsTrue(v) {
-		return nil, api.Protected("function "+name, d.Settings.ProtectTag)
-	}
-	return out, nil
-}
-
 // StatementID is the invoke permission commander adds for a rule.
 func StatementID(rule string) string { return "commander-" + rule }
 
@@ -428,7 +561,7 @@ func (d Deps) managedRule(ctx context.Context, arn string) (bool, error) {
 
 func (d Deps) delete(ctx context.Context, c *api.Call) (any, error) {
 	name := c.Params.Str("name")
-	fn, err := d.function(ctx, name)
+	fn, err := d.changeable(ctx, name, true)
 	if awserr.Is(err, awserr.NotFound) {
 		return map[string]any{"name": name, "deleted": true, "note": "already gone"}, nil
 	}
@@ -504,9 +637,10 @@ func (d Deps) attachRule(ctx context.Context, c *api.Call) (any, error) {
 	if (sched == "") == (pattern == nil) {
 		return nil, api.Invalid("schedule", "exactly one of schedule (rate(...) or cron(...)) and eventPattern")
 	}
-	fn, err := d.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
+	// Invoke wiring (AddPermission, PutTargets) only for functions commander deployed.
+	fn, err := d.changeable(ctx, name, false)
 	if err != nil {
-		return nil, fmt.Errorf("function %s: %w", name, err)
+		return nil, err
 	}
 	arn := aws.ToString(fn.Configuration.FunctionArn)
 	put := &eventbridge.PutRuleInput{Name: aws.String(rule), State: ebtypes.RuleStateEnabled, Tags: ebTags(c.Tags(nil))}
@@ -561,9 +695,9 @@ func (d Deps) attachRule(ctx context.Context, c *api.Call) (any, error) {
 
 func (d Deps) detachRule(ctx context.Context, c *api.Call) (any, error) {
 	name, rule := c.Params.Str("name"), c.Params.Str("rule")
-	fn, err := d.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
+	fn, err := d.changeable(ctx, name, false)
 	if err != nil {
-		return nil, fmt.Errorf("function %s: %w", name, err)
+		return nil, err
 	}
 	var pl api.Plan
 	res, err := d.detach(ctx, name, aws.ToString(fn.Configuration.FunctionArn), rule, c.DryRun, &pl)

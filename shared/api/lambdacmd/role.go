@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -35,15 +36,18 @@ type roleFate struct {
 
 // execRole decides, before anything changes, whether the function's role is
 // the one deploy created for it and nothing else may need: named
-// <name>-role, with deploy's description and the managed-by tag, not
+// <name>-role under the api's role path, with deploy's description and the managed-by tag, not
 // protected, not last used from another region (Lambda is listed only in
 // this one) and the role of no other function here.
 func (d Deps) execRole(ctx context.Context, name string, fn *types.FunctionConfiguration, keep bool) (roleFate, error) {
 	roleArn := aws.ToString(fn.Role)
 	want := ExecRoleName(name)
 	_, res, _ := strings.Cut(roleArn, ":role/")
-	if res != want {
-		return roleFate{Name: res, Reason: "not the role lambda.deploy creates for this function (" + want + "): never deleted here"}, nil
+	if i := strings.LastIndex(res, "/"); i >= 0 {
+		res = res[i+1:] // the name, without the path
+	}
+	if res != want || !d.Bounds.OwnRole(roleArn) {
+		return roleFate{Name: res, Reason: "not the role lambda.deploy creates for this function (" + d.Bounds.RolePath + want + "): never deleted here"}, nil
 	}
 	if keep {
 		return roleFate{Name: want, Reason: "keepRole: true"}, nil
@@ -63,8 +67,8 @@ func (d Deps) execRole(ctx context.Context, name string, fn *types.FunctionConfi
 	if v, _ := tagged(tags.ManagedBy); v != tags.ManagedByValue || aws.ToString(r.Description) != ExecRoleDescription(name) {
 		return kept("not created by lambda.deploy for this function (no " + tags.ManagedBy + "=" + tags.ManagedByValue + " tag or another description)")
 	}
-	if v, ok := tagged(d.Settings.ProtectTag); ok && tags.IsTrue(v) {
-		return kept("protected: tagged " + d.Settings.ProtectTag + "=true")
+	if guard.Protected(tags.Map(r.Tags, func(t iamtypes.Tag) *string { return t.Key }, func(t iamtypes.Tag) *string { return t.Value }), d.Settings.ProtectTag) {
+		return kept("protected: tagged " + d.Settings.ProtectTag)
 	}
 	if last := r.RoleLastUsed; last != nil && last.Region != nil {
 		if fa, err := arn.Parse(aws.ToString(fn.FunctionArn)); err == nil && aws.ToString(last.Region) != fa.Region {

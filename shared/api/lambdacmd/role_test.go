@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws-commander/commander/shared/deputy"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -39,7 +40,7 @@ func (f functions) ListFunctions(context.Context, *lambda.ListFunctionsInput, ..
 func TestExecRole(t *testing.T) {
 	const (
 		fnArn   = "arn:aws:lambda:eu-west-1:123456789012:function:fn"
-		roleArn = "arn:aws:iam::123456789012:role/fn-role"
+		roleArn = "arn:aws:iam::123456789012:role/commander/fn-role" // deploy makes it under the role path
 	)
 	own := func(edit func(*iamtypes.Role)) iamtypes.Role {
 		r := iamtypes.Role{RoleName: aws.String("fn-role"), Arn: aws.String(roleArn), Description: aws.String(ExecRoleDescription("fn")),
@@ -63,6 +64,7 @@ func TestExecRole(t *testing.T) {
 		{name: "deploy's role, last used here", remove: true,
 			role: own(func(r *iamtypes.Role) { r.RoleLastUsed = &iamtypes.RoleLastUsed{Region: aws.String("eu-west-1")} })},
 		{name: "a role passed as roleArn", fnRole: "arn:aws:iam::123456789012:role/team-exec", because: "not the role lambda.deploy creates"},
+		{name: "deploy's name outside the role path", fnRole: "arn:aws:iam::123456789012:role/fn-role", because: "not the role lambda.deploy creates"},
 		{name: "deploy's name under a path", fnRole: "arn:aws:iam::123456789012:role/app/fn-role", because: "not the role lambda.deploy creates"},
 		{name: "asked to keep it", keep: true, role: own(nil), because: "keepRole"},
 		{name: "not tagged by commander", because: "not created by lambda.deploy",
@@ -83,7 +85,7 @@ func TestExecRole(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			d := Deps{IAM: oneRole{role: tc.role}, Lambda: functions{list: append([]types.FunctionConfiguration{self}, tc.others...)},
-				Settings: settings.Settings{ProtectTag: tags.Protect}}
+				Settings: settings.Settings{ProtectTag: tags.Protect}, Bounds: deputy.Bounds{RolePath: "/commander/"}}
 			fn := self
 			if tc.fnRole != "" {
 				fn.Role = aws.String(tc.fnRole)

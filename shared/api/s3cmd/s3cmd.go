@@ -20,6 +20,8 @@ import (
 
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/deputy"
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -60,13 +62,16 @@ type Deps struct {
 	Presign  Presigner
 	Region   string
 	Settings settings.Settings
+	// Bounds limit object access to buckets this system created
+	// (commander:managed-by) and the buckets the stage lists.
+	Bounds deputy.Bounds
 }
 
 // Limits of the inline and presign commands.
 const (
 	MaxInlineBytes   = 1 << 20
-	MaxPresignExpiry = 7 * 24 * 3600 // SigV4's limit
-	DeleteBatch      = 1000          // DeleteObjects' limit
+	MaxPresignExpiry = 3600 // one hour: a URL is a bearer credential nobody can revoke (SigV4 would allow 7 days)
+	DeleteBatch      = 1000 // DeleteObjects' limit
 )
 
 var (
@@ -177,6 +182,9 @@ type Step struct {
 func (d Deps) CreateSteps(c *api.Call) ([]Step, error) {
 	p := c.Params
 	b := aws.String(p.Str("bucket"))
+	if err := deputy.CheckTags("tags", p.Map("tags"), d.Settings.ProtectTag); err != nil {
+		return nil, err
+	}
 	var cors []CORSRule
 	if err := p.Decode("cors", &cors, corsRule); err != nil {
 		return nil, err
@@ -267,20 +275,55 @@ func (d Deps) createBucket(ctx context.Context, c *api.Call) (any, error) {
 	return map[string]any{"bucket": bucket, "region": d.Region, "applied": done}, nil
 }
 
-func (d Deps) protected(ctx context.Context, bucket string) error {
-	out, err := d.S3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(bucket)})
+// TagReader is the slice of S3 the bucket checks read.
+type TagReader interface {
+	GetBucketTagging(ctx context.Context, in *s3.GetBucketTaggingInput, opts ...func(*s3.Options)) (*s3.GetBucketTaggingOutput, error)
+}
+
+// BucketTags are a bucket's tags; a bucket without any has none.
+func BucketTags(ctx context.Context, s TagReader, bucket string) (map[string]string, error) {
+	out, err := s.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(bucket)})
 	if err != nil {
-		// No tags at all is not protected; a missing bucket is the caller's answer.
+		// No tags at all is an empty set; a missing bucket is the caller's answer.
 		var coded interface{ ErrorCode() string }
 		if errors.As(err, &coded) && coded.ErrorCode() == "NoSuchTagSet" {
-			return nil
+			return map[string]string{}, nil
 		}
-		return fmt.Errorf("read tags of bucket %s: %w", bucket, err)
+		return nil, fmt.Errorf("read tags of bucket %s: %w", bucket, err)
 	}
-	for _, t := range out.TagSet {
-		if aws.ToString(t.Key) == d.Settings.ProtectTag && strings.EqualFold(strings.TrimSpace(aws.ToString(t.Value)), "true") {
-			return api.Protected("bucket "+bucket, d.Settings.ProtectTag)
-		}
+	return tags.Map(out.TagSet, func(t types.Tag) *string { return t.Key }, func(t types.Tag) *string { return t.Value }), nil
+}
+
+// CheckBucket refuses object access (parameter field) outside the bounds:
+// the bucket must carry commander:managed-by=commander or be one the stage
+// lists; a write also refuses a protected bucket. The code is the guard here:
+// IAM cannot tell which buckets this system created (no ABAC on them).
+func CheckBucket(ctx context.Context, s TagReader, b deputy.Bounds, protectKey, field, bucket string, write bool) error {
+	listed := b.ListedBucket(bucket)
+	if listed && !write {
+		return nil
+	}
+	t, err := BucketTags(ctx, s, bucket)
+	if err != nil {
+		return err
+	}
+	if !listed && t[tags.ManagedBy] != tags.ManagedByValue {
+		return deputy.Refused(field, "bucket "+bucket+" was not created by commander and is not one the stage lists",
+			"a bucket s3.createBucket made (tagged "+tags.ManagedBy+"="+tags.ManagedByValue+") or one of the stage's object buckets")
+	}
+	if write && guard.Protected(t, protectKey) {
+		return api.Protected("bucket "+bucket, protectKey)
+	}
+	return nil
+}
+
+func (d Deps) protected(ctx context.Context, bucket string) error {
+	t, err := BucketTags(ctx, d.S3, bucket)
+	if err != nil {
+		return err
+	}
+	if guard.Protected(t, d.Settings.ProtectTag) {
+		return api.Protected("bucket "+bucket, d.Settings.ProtectTag)
 	}
 	return nil
 }
@@ -294,6 +337,12 @@ func (d Deps) deleteBucket(ctx context.Context, c *api.Call) (any, error) {
 		return nil, err
 	}
 	empty := c.Params.Bool("empty")
+	// Emptying deletes objects: only in buckets the api may touch objects in.
+	if empty {
+		if err := CheckBucket(ctx, d.S3, d.Bounds, d.Settings.ProtectTag, "bucket", bucket, true); err != nil {
+			return nil, err
+		}
+	}
 	objects, batches, err := d.empty(ctx, bucket, empty && !c.DryRun, empty)
 	if err != nil {
 		return nil, err
@@ -393,6 +442,9 @@ func (d Deps) listBuckets(ctx context.Context, c *api.Call) (any, error) {
 
 func (d Deps) listObjects(ctx context.Context, c *api.Call) (any, error) {
 	p := c.Params
+	if err := CheckBucket(ctx, d.S3, d.Bounds, d.Settings.ProtectTag, "bucket", p.Str("bucket"), false); err != nil {
+		return nil, err
+	}
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(p.Str("bucket")), MaxKeys: aws.Int32(int32(p.Int("maxKeys")))}
 	if v := p.Str("prefix"); v != "" {
 		in.Prefix = aws.String(v)
@@ -419,6 +471,11 @@ func (d Deps) listObjects(ctx context.Context, c *api.Call) (any, error) {
 
 func (d Deps) presign(ctx context.Context, c *api.Call) (any, error) {
 	p := c.Params
+	// Signing makes no call, so nothing else stops a URL into a foreign
+	// bucket: the same bounds as getObject and putObject.
+	if err := CheckBucket(ctx, d.S3, d.Bounds, d.Settings.ProtectTag, "bucket", p.Str("bucket"), p.Str("method") == "PUT"); err != nil {
+		return nil, err
+	}
 	exp := time.Duration(p.Int("expiresSeconds")) * time.Second
 	opt := func(o *s3.PresignOptions) { o.Expires = exp }
 	b, k := aws.String(p.Str("bucket")), aws.String(p.Str("key"))
@@ -444,6 +501,9 @@ func (d Deps) putObject(ctx context.Context, c *api.Call) (any, error) {
 	if len(body) > MaxInlineBytes {
 		return nil, api.Invalid("contentBase64", "standard base64 of at most 1 MB; use s3.presign for larger objects")
 	}
+	if err := CheckBucket(ctx, d.S3, d.Bounds, d.Settings.ProtectTag, "bucket", p.Str("bucket"), true); err != nil {
+		return nil, err
+	}
 	in := &s3.PutObjectInput{Bucket: aws.String(p.Str("bucket")), Key: aws.String(p.Str("key")), Body: bytes.NewReader(body),
 		ContentType: aws.String(p.Str("contentType")), ContentLength: aws.Int64(int64(len(body)))}
 	if c.DryRun {
@@ -458,6 +518,9 @@ func (d Deps) putObject(ctx context.Context, c *api.Call) (any, error) {
 
 func (d Deps) getObject(ctx context.Context, c *api.Call) (any, error) {
 	p := c.Params
+	if err := CheckBucket(ctx, d.S3, d.Bounds, d.Settings.ProtectTag, "bucket", p.Str("bucket"), false); err != nil {
+		return nil, err
+	}
 	in := &s3.GetObjectInput{Bucket: aws.String(p.Str("bucket")), Key: aws.String(p.Str("key"))}
 	if v := p.Str("versionId"); v != "" {
 		in.VersionId = aws.String(v)
@@ -488,7 +551,7 @@ func (d Deps) deleteObject(ctx context.Context, c *api.Call) (any, error) {
 	if p.Bool("allVersions") && p.Str("versionId") != "" {
 		return nil, api.Invalid("versionId", "nothing when allVersions is true")
 	}
-	if err := d.protected(ctx, bucket); err != nil {
+	if err := CheckBucket(ctx, d.S3, d.Bounds, d.Settings.ProtectTag, "bucket", bucket, true); err != nil {
 		return nil, err
 	}
 	var ids []types.ObjectIdentifier
