@@ -24,6 +24,7 @@ import (
 	"github.com/aws-commander/commander/shared/api/iamcmd"
 	"github.com/aws-commander/commander/shared/backup"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/deputy"
 	"github.com/aws-commander/commander/shared/settings"
 	"gopkg.in/yaml.v3"
 )
@@ -57,6 +58,10 @@ const (
 	KeyAlarmActions      = "alarmActions"
 	KeyAlarmOKActions    = "alarmOkActions"
 	KeySettings          = "settings"
+	// The api's bounds (shared/deputy), comma-separated; the api role's IAM is scoped to the same values.
+	KeyPassableRoles      = "passableRoles"      // role ARNs the api may pass beyond those it created
+	KeyObjectBuckets      = "objectBuckets"      // buckets whose objects the api may touch beyond those it created
+	KeyAttachablePolicies = "attachablePolicies" // managed policy ARNs the api may attach; empty: deputy's default
 )
 
 // settingsKeys maps context keys to the COMMANDER_* variable they set on every
@@ -78,6 +83,7 @@ var settingsKeys = map[string]string{
 var functionKeys = map[string]map[string]string{
 	"alarm":  {KeyAlarmActions: "COMMANDER_ALARM_ACTIONS", KeyAlarmOKActions: "COMMANDER_ALARM_OK_ACTIONS"},
 	"backup": {KeyScheduleTimeZone: "COMMANDER_BACKUP_TIME_ZONE"}, // retention's calendar follows the schedule's
+	"api":    {KeyPassableRoles: deputy.PassableRolesEnv, KeyObjectBuckets: deputy.ObjectBucketsEnv, KeyAttachablePolicies: deputy.AttachablePoliciesEnv},
 }
 
 // dryRunKeys set COMMANDER_DRY_RUN on one function each. The api takes
@@ -87,50 +93,55 @@ var dryRunKeys = map[string]string{"backup": KeyBackupDryRun, "cleanup": KeyClea
 // Defaults are the values used when a key is absent; cdk.json repeats them so
 // they are visible where they are changed.
 var Defaults = map[string]string{
-	KeyStage:             "dev",
-	KeyAssetDir:          "build",
-	KeyBackupSchedule:    events.Backup.Expression,
-	KeyCleanupSchedule:   events.Cleanup.Expression,
-	KeyScheduleTimeZone:  events.Backup.TimeZone,
-	KeyRegions:           "",
-	KeyBackupRetention:   "30",
-	KeyCleanupDryRun:     "true",
-	KeyBackupDryRun:      "false",
-	KeyAlarmDryRun:       "false",
-	KeyProtectTag:        "commander:protect",
-	KeyCPUThreshold:      "70",
-	KeyCPUPeriods:        "2",
-	KeyCPUPeriodSeconds:  "300",
-	KeyAlarmCooldown:     "15m",
-	KeyCleanupGrace:      "7d",
-	KeyLogRetentionDays:  "30",
-	KeyLogLevel:          "INFO",
-	KeyCleanupPolicyFile: "",
-	KeyEventBus:          "default",
-	KeyMetricsNamespace:  "", // empty: Commander/<stage>, so stages never mix metrics
-	KeyAPIRateLimit:      "10",
-	KeyAPIBurstLimit:     "20",
-	KeyOpsTopicARN:       "",
-	KeyAlarmActions:      "", // alarm-name-prefix=action,...; empty: notify unless the alarm's tag says otherwise
-	KeyAlarmOKActions:    "",
+	KeyStage:              "dev",
+	KeyAssetDir:           "build",
+	KeyBackupSchedule:     events.Backup.Expression,
+	KeyCleanupSchedule:    events.Cleanup.Expression,
+	KeyScheduleTimeZone:   events.Backup.TimeZone,
+	KeyRegions:            "",
+	KeyBackupRetention:    "30",
+	KeyCleanupDryRun:      "true",
+	KeyBackupDryRun:       "false",
+	KeyAlarmDryRun:        "false",
+	KeyProtectTag:         "commander:protect",
+	KeyCPUThreshold:       "70",
+	KeyCPUPeriods:         "2",
+	KeyCPUPeriodSeconds:   "300",
+	KeyAlarmCooldown:      "15m",
+	KeyCleanupGrace:       "7d",
+	KeyLogRetentionDays:   "30",
+	KeyLogLevel:           "INFO",
+	KeyCleanupPolicyFile:  "",
+	KeyEventBus:           "default",
+	KeyMetricsNamespace:   "", // empty: Commander/<stage>, so stages never mix metrics
+	KeyAPIRateLimit:       "10",
+	KeyAPIBurstLimit:      "20",
+	KeyOpsTopicARN:        "",
+	KeyAlarmActions:       "", // alarm-name-prefix=action,...; empty: notify unless the alarm's tag says otherwise
+	KeyAlarmOKActions:     "",
+	KeyPassableRoles:      "",
+	KeyObjectBuckets:      "",
+	KeyAttachablePolicies: "",
 }
 
 // Config is the validated stack configuration.
 type Config struct {
-	Stage            string
-	AssetDir         string            // holds <fn>/bootstrap for each function
-	Backup, Cleanup  events.Schedule   // expressions and time zone after overrides
-	LogRetentionDays int               // of every log group the stack creates
-	LogLevel         string            // Lambda application log level
-	ProtectTag       string            // the IAM Deny and the functions use this key
-	EventBus         string            // audit events bus name or ARN
-	MetricsNamespace string            // EMF namespace the dashboard reads
-	Regions          []string          // empty: each function's own region
-	APIRateLimit     float64           // requests per second at the API stage
-	APIBurstLimit    int               // burst at the API stage
-	OpsTopicARN      string            // optional SNS topic for the stack's own alarms
-	Env              map[string]string // COMMANDER_* every function gets
-	FunctionEnv      map[string]map[string]string
+	Stage              string
+	AssetDir           string            // holds <fn>/bootstrap for each function
+	Backup, Cleanup    events.Schedule   // expressions and time zone after overrides
+	LogRetentionDays   int               // of every log group the stack creates
+	LogLevel           string            // Lambda application log level
+	ProtectTag         string            // the IAM Deny and the functions use this key
+	EventBus           string            // audit events bus name or ARN
+	MetricsNamespace   string            // EMF namespace the dashboard reads
+	Regions            []string          // empty: each function's own region
+	APIRateLimit       float64           // requests per second at the API stage
+	APIBurstLimit      int               // burst at the API stage
+	OpsTopicARN        string            // optional SNS topic for the stack's own alarms
+	Env                map[string]string // COMMANDER_* every function gets
+	FunctionEnv        map[string]map[string]string
+	PassableRoles      []string // the api's bounds, as its function reads them (deputy.FromEnv)
+	AttachablePolicies []string // empty: deputy's default
 }
 
 // checkFunctionEnv validates a function's own variables at synth with the
@@ -143,6 +154,9 @@ func checkFunctionEnv(fn string, get func(string) string, s settings.Settings) e
 		return err
 	case "backup":
 		_, err := backup.LoadConfig(get, s)
+		return err
+	case "api":
+		_, err := deputy.FromEnv(get)
 		return err
 	}
 	return nil
@@ -284,6 +298,14 @@ func FromContext(ctx map[string]any, dir string) (Config, error) {
 		case "api":
 			env["COMMANDER_BACKUP_FUNCTION"] = c.FunctionName("backup")
 			env["COMMANDER_CLEANUP_FUNCTION"] = c.FunctionName("cleanup")
+			env[deputy.RolePathEnv] = "/commander/" + c.Stage + "/"
+			env[deputy.StagePrefixEnv] = c.Name() + "-"
+			if b, err := deputy.FromEnv(func(k string) string { return env[k] }); err == nil {
+				c.PassableRoles = b.PassableRoles
+				if raw[KeyAttachablePolicies] != "" {
+					c.AttachablePolicies = b.AttachablePolicies
+				}
+			}
 		case "cleanup":
 			if policy != "" {
 				env["COMMANDER_CLEANUP_POLICY"] = policy

@@ -5,6 +5,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws-commander/commander/shared/deputy"
+	"github.com/aws-commander/commander/shared/guard"
+	"github.com/aws-commander/commander/shared/tags"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
@@ -124,23 +128,17 @@ func Policies(c Config) map[string][]Statement {
 	buckets := []string{a.s3("*")}
 	objects := []string{a.s3("*/*")}
 	boundary := BoundaryARN(c)
+	pathRoles := a.global("iam", "role"+RolePath(c)+"*") // roles the api creates
+	pathProfiles := a.global("iam", "instance-profile"+RolePath(c)+"*")
+	attachable := AttachablePolicies(c, a.partition)
 
 	audit := Statement{Sid: "AuditEvents", Actions: []string{"events:PutEvents"}, Resources: []string{a.bus(c.EventBus)}}
-	protect := Statement{Sid: "DenyDestructiveOnProtected", Deny: true, Actions: Destructive, Resources: []string{"*"},
-		Conditions: map[string]map[string]any{"StringEqualsIgnoreCase": {"aws:ResourceTag/" + c.ProtectTag: "true"}}}
-	// S3 objects carry their tags under s3:ExistingObjectTag, not aws:ResourceTag.
-	protectObjects := Statement{Sid: "DenyObjectDeleteOnProtected", Deny: true, Actions: []string{"s3:DeleteObject", "s3:DeleteObjectVersion"}, Resources: objects,
-		Conditions: map[string]map[string]any{"StringEqualsIgnoreCase": {"s3:ExistingObjectTag/" + c.ProtectTag: "true"}}}
-	// The functions must not be able to change the stack's own roles (privilege escalation).
-	ownRoles := Statement{Sid: "DenyChangingOwnRoles", Deny: true,
-		Actions:   []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"},
-		Resources: []string{a.global("iam", "role/"+a.stackName+"-*")}}
 	// Volumes, snapshots and objects may use KMS keys the user chooses at run time, so the key ARN is unknown here;
 	// kms:ViaService limits their use to EC2 and S3 acting for the function.
 	kmsVia := Statement{Sid: "KmsThroughEc2AndS3OnlyResourceStar", Actions: []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"},
 		Resources: []string{"*"}, Conditions: map[string]map[string]any{"StringLike": {"kms:ViaService": []string{"ec2.*.amazonaws.com", "s3.*.amazonaws.com"}}}}
 	common := func(s ...Statement) []Statement {
-		return append([]Statement{audit, protect, protectObjects, ownRoles}, s...)
+		return append([]Statement{audit}, s...)
 	}
 
 	out := map[string][]Statement{
@@ -151,7 +149,8 @@ func Policies(c Config) map[string][]Statement {
 				Conditions: map[string]map[string]any{"StringEquals": {"ec2:CreateAction": []string{"RunInstances", "CreateSecurityGroup"}}}},
 			Statement{Sid: "Ec2Instances", Actions: []string{"ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances", "ec2:TerminateInstances"}, Resources: instances},
 			Statement{Sid: "Ec2SecurityGroups", Actions: []string{"ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup"}, Resources: slices.Concat(a.each("ec2", "security-group/*", true), a.each("ec2", "vpc/*", true))},
-			Statement{Sid: "PassRoleToEc2AndLambdaOnly", Actions: []string{"iam:PassRole"}, Resources: roles,
+			// Only roles the api created (under its role path) or the stage lists; the code refuses the rest first.
+			Statement{Sid: "PassOwnOrListedRolesToEc2AndLambdaOnly", Actions: []string{"iam:PassRole"}, Resources: append([]string{pathRoles}, c.PassableRoles...),
 				Conditions: map[string]map[string]any{"StringEquals": {"iam:PassedToService": []string{"ec2.amazonaws.com", "lambda.amazonaws.com"}}}},
 			Statement{Sid: "S3ListAllMyBucketsHasNoResourceLevelResourceStar", Actions: []string{"s3:ListAllMyBuckets"}, Resources: []string{"*"}},
 			Statement{Sid: "S3Buckets", Actions: []string{"s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions",
@@ -161,8 +160,16 @@ func Policies(c Config) map[string][]Statement {
 			Statement{Sid: "S3Objects", Actions: []string{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}, Resources: objects},
 			Statement{Sid: "LambdaListHasNoResourceLevelResourceStar", Actions: []string{"lambda:ListFunctions"}, Resources: []string{"*"}},
 			// TagResource: CreateFunction with tags needs it.
-			Statement{Sid: "LambdaFunctions", Actions: []string{"lambda:CreateFunction", "lambda:GetFunction", "lambda:UpdateFunctionCode",
-				"lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction", "lambda:TagResource", "lambda:AddPermission", "lambda:RemovePermission"}, Resources: functions},
+			Statement{Sid: "LambdaRead", Actions: []string{"lambda:GetFunction"}, Resources: functions},
+			// Created only as this system's (tagged), changed only when this system created it.
+			Statement{Sid: "LambdaCreateManagedOnly", Actions: []string{"lambda:CreateFunction", "lambda:TagResource"}, Resources: functions,
+				Conditions: map[string]map[string]any{"StringEquals": {"aws:RequestTag/" + tags.ManagedBy: tags.ManagedByValue}}},
+			Statement{Sid: "LambdaChangeManagedOnly", Actions: []string{"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction",
+				"lambda:AddPermission", "lambda:RemovePermission"}, Resources: functions,
+				Conditions: map[string]map[string]any{"StringEquals": {managedBy: tags.ManagedByValue}}},
+			Statement{Sid: "DenyTheStacksOwnFunctions", Deny: true, Actions: []string{"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction",
+				"lambda:AddPermission", "lambda:RemovePermission", "lambda:TagResource", "lambda:UntagResource", "lambda:PutFunctionConcurrency"},
+				Resources: []string{strings.Join([]string{"arn", a.partition, "lambda", "*", a.account, "function:" + a.stackName + "-*"}, ":")}},
 			Statement{Sid: "StartJobs", Actions: []string{"lambda:InvokeFunction"}, Resources: []string{a.function(c.FunctionName("backup")), a.function(c.FunctionName("cleanup"))}},
 			Statement{Sid: "EventBridgeRules", Actions: []string{"events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets",
 				"events:ListTargetsByRule", "events:ListRuleNamesByTarget", "events:ListTagsForResource", "events:TagResource"}, Resources: a.each("events", "rule/*", true)},
@@ -171,17 +178,19 @@ func Policies(c Config) map[string][]Statement {
 			// attached only to roles that carry it (iam:PermissionsBoundary is the
 			// target role's boundary), so whatever a caller attaches, such a role can
 			// do no more than the boundary allows (AWS's documented delegation pattern).
-			Statement{Sid: "IamCreateRolesWithBoundaryOnly", Actions: []string{"iam:CreateRole", "iam:AttachRolePolicy"}, Resources: roles,
+			Statement{Sid: "IamCreateRolesWithBoundaryOnly", Actions: []string{"iam:CreateRole"}, Resources: []string{pathRoles},
 				Conditions: map[string]map[string]any{"StringEquals": {"iam:PermissionsBoundary": boundary}}},
+			// Only allow-listed managed policies, only onto bounded roles under the path.
+			Statement{Sid: "IamAttachAllowListedPoliciesOnly", Actions: []string{"iam:AttachRolePolicy"}, Resources: []string{pathRoles},
+				Conditions: map[string]map[string]any{"StringEquals": {"iam:PermissionsBoundary": boundary}, "ArnEquals": {"iam:PolicyARN": attachable}}},
 			// TagRole and TagInstanceProfile: creating them with tags needs it.
-			Statement{Sid: "IamRoles", Actions: []string{"iam:GetRole", "iam:TagRole", "iam:DeleteRole", "iam:DetachRolePolicy",
-				"iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:DeleteRolePolicy", "iam:ListInstanceProfilesForRole"}, Resources: roles},
-			Statement{Sid: "IamInstanceProfiles", Actions: []string{"iam:CreateInstanceProfile", "iam:GetInstanceProfile", "iam:DeleteInstanceProfile",
-				"iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile"}, Resources: profiles},
+			// Reading any role: a role to pass is checked before it is used.
+			Statement{Sid: "IamRolesRead", Actions: []string{"iam:GetRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:ListInstanceProfilesForRole"}, Resources: roles},
+			Statement{Sid: "IamOwnRoles", Actions: []string{"iam:TagRole", "iam:DeleteRole", "iam:DetachRolePolicy", "iam:DeleteRolePolicy"}, Resources: []string{pathRoles}},
+			Statement{Sid: "IamInstanceProfilesRead", Actions: []string{"iam:GetInstanceProfile"}, Resources: profiles},
+			Statement{Sid: "IamOwnInstanceProfiles", Actions: []string{"iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
+				"iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile"}, Resources: []string{pathProfiles}},
 			Statement{Sid: "IamUsersReadOnly", Actions: []string{"iam:ListAccessKeys", "iam:GetAccessKeyLastUsed"}, Resources: []string{a.global("iam", "user/*")}},
-			// Attaching these would let a role the api creates do anything, including change this system.
-			Statement{Sid: "DenyAttachingAdminPolicies", Deny: true, Actions: []string{"iam:AttachRolePolicy"}, Resources: roles,
-				Conditions: map[string]map[string]any{"ArnLike": {"iam:PolicyARN": []string{"arn:" + a.partition + ":iam::aws:policy/AdministratorAccess", "arn:" + a.partition + ":iam::aws:policy/IAMFullAccess", "arn:" + a.partition + ":iam::aws:policy/PowerUserAccess"}}}},
 			// Removing or replacing a role's boundary would undo it; changing the
 			// boundary policy itself would widen it for every role at once.
 			Statement{Sid: "DenyChangingRoleBoundaries", Deny: true, Actions: []string{"iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"}, Resources: roles},
@@ -189,7 +198,7 @@ func Policies(c Config) map[string][]Statement {
 				"iam:DeletePolicy", "iam:TagPolicy", "iam:UntagPolicy"}, Resources: []string{boundary}},
 			Statement{Sid: "CloudWatchReadHasNoResourceLevelResourceStar", Actions: []string{"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricStatistics"}, Resources: []string{"*"}},
 			// TagResource: PutMetricAlarm with tags needs it.
-			Statement{Sid: "CloudWatchAlarms", Actions: []string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource"}, Resources: alarms},
+			Statement{Sid: "CloudWatchAlarms", Actions: []string{"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:ListTagsForResource"}, Resources: alarms},
 			kmsVia,
 		),
 		"backup": common(
@@ -239,7 +248,8 @@ func Policies(c Config) map[string][]Statement {
 		),
 		"alarm": common(
 			Statement{Sid: "ReadHasNoResourceLevelResourceStar", Actions: []string{"cloudwatch:DescribeAlarms", "ec2:DescribeInstances", "ec2:DescribeVolumes"}, Resources: []string{"*"}},
-			Statement{Sid: "AlarmTags", Actions: []string{"cloudwatch:ListTagsForResource", "cloudwatch:TagResource"}, Resources: alarms},
+			// The reaction confirms the event's state against the alarm's own history.
+			Statement{Sid: "AlarmTags", Actions: []string{"cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:DescribeAlarmHistory"}, Resources: alarms},
 			Statement{Sid: "Ec2Reactions", Actions: []string{"ec2:StopInstances", "ec2:StartInstances", "ec2:RebootInstances", "ec2:TerminateInstances"}, Resources: instances},
 			Statement{Sid: "Ec2SnapshotReaction", Actions: []string{"ec2:CreateSnapshot", "ec2:CreateSnapshots"}, Resources: slices.Concat(instances, volumes, snapshots)},
 			// Cooldown marks live in tags on the target; new snapshots are tagged as they are made.
@@ -249,6 +259,67 @@ func Policies(c Config) map[string][]Statement {
 	}
 	for fn := range out {
 		out[fn] = a.regional(out[fn])
+	}
+	return out
+}
+
+// ProtectionStatements are the Denies every role of the stack carries, in one
+// customer managed policy attached to all four roles (so the roles' inline
+// policies keep within IAM's 10,240 characters): no destruction of a protected
+// resource, no removing or changing its protection, no change to the stack's
+// own roles.
+func ProtectionStatements(c Config) []Statement {
+	a := newARNs(c)
+	objects := []string{a.s3("*/*")}
+	// One protection rule (guard.Protected), stated once for IAM by the guard package.
+	protect := Statement{Sid: "DenyDestructiveOnProtected", Deny: true, Actions: Destructive, Resources: []string{"*"},
+		Conditions: guard.ProtectedConditions(c.ProtectTag)}
+	protectTag := denyProtectTagChange(c.ProtectTag)
+	// S3 objects carry their tags under s3:ExistingObjectTag, not aws:ResourceTag.
+	protectObjects := Statement{Sid: "DenyObjectDeleteOnProtected", Deny: true, Actions: []string{"s3:DeleteObject", "s3:DeleteObjectVersion"}, Resources: objects,
+		Conditions: map[string]map[string]any{"StringEqualsIgnoreCase": {"s3:ExistingObjectTag/" + c.ProtectTag: "true"}}}
+	// The functions must not be able to change the stack's own roles (privilege escalation).
+	ownRoles := Statement{Sid: "DenyChangingOwnRoles", Deny: true,
+		Actions:   []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"},
+		Resources: []string{a.global("iam", "role/"+a.stackName+"-*")}}
+	return []Statement{protect, protectTag, protectObjects, ownRoles}
+}
+
+// ProtectionName is the protection policy's name: commander-<stage>-protection.
+func ProtectionName(c Config) string { return c.Name("protection") }
+
+// TaggingActions are the tagging actions of the services whose resources the
+// jobs and the api touch and that evaluate aws:ResourceTag, aws:RequestTag and
+// aws:TagKeys on them. S3 buckets are missing on purpose: PutBucketTagging
+// and DeleteBucketTagging see no aws:ResourceTag unless ABAC is on the
+// bucket, so there the code is the only guard (docs/SECURITY.md).
+var TaggingActions = []string{
+	"ec2:CreateTags", "ec2:DeleteTags",
+	"lambda:TagResource", "lambda:UntagResource",
+	"iam:TagRole", "iam:UntagRole", "iam:TagInstanceProfile", "iam:UntagInstanceProfile",
+	"cloudwatch:TagResource", "cloudwatch:UntagResource",
+}
+
+// denyProtectTagChange denies removing the protection tag, or changing its
+// value to anything but "true", on a resource it protects (the guard's rule).
+func denyProtectTagChange(key string) Statement {
+	return Statement{Sid: "DenyRemovingOrChangingProtection", Deny: true, Actions: TaggingActions, Resources: []string{"*"},
+		Conditions: guard.ProtectTagChangeConditions(key)}
+}
+
+// RolePath is the IAM path of the roles and instance profiles the api
+// creates: /commander/<stage>/. PassRole and role writes are scoped to it.
+func RolePath(c Config) string { return "/commander/" + c.Stage + "/" }
+
+// AttachablePolicies are the managed policies the api may attach to the roles
+// it creates: the stage's list, or deputy's default.
+func AttachablePolicies(c Config, partition string) []string {
+	if len(c.AttachablePolicies) > 0 {
+		return c.AttachablePolicies
+	}
+	out := make([]string, 0, len(deputy.DefaultAttachablePolicies))
+	for _, n := range deputy.DefaultAttachablePolicies {
+		out = append(out, deputy.AWSManagedPolicyARN(partition, n))
 	}
 	return out
 }
@@ -292,6 +363,9 @@ func BoundaryStatements(c Config) []Statement {
 		{Sid: "DenyIamWrites", Deny: true, Actions: BoundaryIAMWrites, Resources: []string{"*"}},
 		{Sid: "DenyAssumingOtherRoles", Deny: true, Actions: []string{"sts:AssumeRole"}, Resources: []string{"*"}},
 		{Sid: "DenyAccountAndOrganization", Deny: true, Actions: []string{"organizations:*", "account:*"}, Resources: []string{"*"}},
+		// Whatever policies a caller attaches, a bounded role neither destroys nor unprotects a protected resource.
+		{Sid: "DenyDestructiveOnProtected", Deny: true, Actions: Destructive, Resources: []string{"*"}, Conditions: guard.ProtectedConditions(c.ProtectTag)},
+		denyProtectTagChange(c.ProtectTag),
 		{Sid: "DenyThisSystemsResources", Deny: true, Actions: []string{"*"}, Resources: []string{
 			anyRegion("lambda", "function:"+prefix+"-*"),
 			anyRegion("logs", "log-group:/commander/"+c.Stage+"/*"),

@@ -3,6 +3,7 @@ package stack_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -74,8 +75,12 @@ func roleStatements(t *testing.T, stage string) map[string][]statement {
 			t.Fatalf("no role for %s", spec.Name)
 		}
 		out[spec.Name] = statementsOf(resources[stage][id])
-		for _, r := range ofType(stage, "AWS::IAM::Policy") {
-			for _, role := range props(r)["Roles"].([]any) {
+		// Inline policies, and the protection policy every role is attached to.
+		policies := ofType(stage, "AWS::IAM::Policy")
+		maps.Copy(policies, ofType(stage, "AWS::IAM::ManagedPolicy"))
+		for _, r := range policies {
+			attached, _ := props(r)["Roles"].([]any)
+			for _, role := range attached {
 				if m, _ := role.(map[string]any); m["Ref"] == id {
 					out[spec.Name] = append(out[spec.Name], statementsOf(r)...)
 				}
@@ -88,7 +93,14 @@ func roleStatements(t *testing.T, stage string) map[string][]statement {
 	return out
 }
 
+// protects: s's condition is the guard's protection rule on key (present,
+// not "false"), or, for object tags, equal to "true".
 func protects(s statement, key string) bool {
+	null, _ := s.conditions["Null"].(map[string]any)
+	notFalse, _ := s.conditions["StringNotEqualsIgnoreCase"].(map[string]any)
+	if fmt.Sprint(null[key]) == "false" && fmt.Sprint(notFalse[key]) == "false" {
+		return true
+	}
 	for _, op := range []string{"StringEqualsIgnoreCase", "StringEquals"} {
 		if m, ok := s.conditions[op].(map[string]any); ok && strings.EqualFold(fmt.Sprint(m[key]), "true") {
 			return true

@@ -103,6 +103,16 @@ func New(scope constructs.Construct, c Config) *Stack {
 	for _, spec := range Specs {
 		s.function(spec, policies[spec.Name])
 	}
+	roles := make([]awsiam.IRole, 0, len(Specs))
+	for _, spec := range Specs {
+		roles = append(roles, s.Roles[spec.Name])
+	}
+	awsiam.NewManagedPolicy(st, jsii.String("Protection"), &awsiam.ManagedPolicyProps{
+		ManagedPolicyName: jsii.String(ProtectionName(c)),
+		Description:       jsii.String("AWS Commander " + c.Stage + ": every role of the stack is denied destroying or unprotecting a protected resource, and changing the stack's roles"),
+		Document:          document(ProtectionStatements(c)),
+		Roles:             &roles,
+	})
 	s.schedules()
 	s.alarmRule()
 	s.httpAPI()
