@@ -19,5 +19,5 @@ func main() {
 		d.Log.Error("invalid configuration", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	lambda.Start(srv.Handle)
+	lambda.Start(srv) // a lambda.Handler: raw payloads, so malformed JSON gets a 400
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws-commander/commander/events"
+	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/awsclient/ec2client"
 	"github.com/aws-commander/commander/shared/awsclient/iamclient"
@@ -41,7 +42,8 @@ type answer struct {
 func TestBootstrapAnswersSamples(t *testing.T) {
 	emulatortest.Moto(t)
 	// The jobs sample starts a backup: point it at the function a sample deploys.
-	fn := emulatortest.Function(t, "api", map[string]string{"COMMANDER_BACKUP_FUNCTION": "commander-demo-fn"})
+	// Invoked as the HTTP API integration does (the alias), which HTTP samples need.
+	fn := emulatortest.Function(t, "api", map[string]string{"COMMANDER_BACKUP_FUNCTION": "commander-demo-fn", "AWS_LAMBDA_FUNCTION_NAME": "commander-test-api:" + api.IntegrationAlias})
 	samples, err := events.Samples("api")
 	if err != nil || len(samples) < 40 {
 		t.Fatalf("samples: %v (%d)", err, len(samples))

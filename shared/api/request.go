@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aws-commander/commander/shared/strictjson"
 	"github.com/aws/aws-lambda-go/events"
 )
 
@@ -56,7 +57,13 @@ func DecodeRequest(raw []byte, lambdaRequestID string) (Request, *Error) {
 	if len(raw) > MaxDirectBytes {
 		return Request{}, tooLarge(len(raw), MaxDirectBytes)
 	}
-	if len(raw) == 0 || raw[0] != '{' {
+	// One strict decoder: duplicate keys ({"dryRun":true,"dryRun":false}),
+	// keys differing only in case, invalid UTF-8, NaN and deep nesting are
+	// refused here, before encoding/json could pick one of them.
+	if err := strictjson.Check(raw); err != nil {
+		return Request{}, malformed("the event is not valid JSON (strict: each key once, UTF-8, finite numbers): " + err.Error())
+	}
+	if raw[0] != '{' {
 		return Request{}, malformed("the event must be a JSON object")
 	}
 	var p probe
@@ -103,11 +110,13 @@ func decodeHTTP(raw []byte) (Request, *Error) {
 	if st := rc.Stage; st != "" && st != "$default" {
 		r.Path = strings.TrimPrefix(r.Path, "/"+st)
 	}
-	if rc.Authorizer != nil && rc.Authorizer.IAM != nil && rc.Authorizer.IAM.UserARN != "" {
-		r.Caller = rc.Authorizer.IAM.UserARN
-	} else {
-		r.Caller = "http-request:" + rc.RequestID
+	// The HTTP API authorizes every route with IAM, so its events always
+	// carry the caller; one without is not from the integration.
+	if rc.Authorizer == nil || rc.Authorizer.IAM == nil || rc.Authorizer.IAM.UserARN == "" {
+		return Request{}, &Error{Status: http.StatusForbidden, Code: "Unauthenticated", Field: "requestContext.authorizer.iam.userArn",
+			Message: "the HTTP request carries no IAM identity (requestContext.authorizer.iam.userArn): every route of the HTTP API requires IAM authorization"}
 	}
+	r.Caller = rc.Authorizer.IAM.UserARN
 	r.Token = rc.RequestID
 	for k, v := range ev.Headers {
 		if strings.EqualFold(k, "idempotency-key") && v != "" {
@@ -120,7 +129,12 @@ func decodeHTTP(raw []byte) (Request, *Error) {
 	}
 	r.Query = map[string]string{}
 	for k, vs := range q {
-		r.Query[k] = strings.Join(vs, ",")
+		// A parameter given twice is refused rather than one of its values
+		// picked (?dryRun=true&dryRun=false); a list is comma-separated.
+		if len(vs) > 1 {
+			return Request{}, Invalid(k, "one value: the query string gives it "+fmt.Sprint(len(vs))+" times (comma-separate a list)")
+		}
+		r.Query[k] = vs[0]
 	}
 	body := []byte(ev.Body)
 	if ev.IsBase64Encoded {
@@ -134,21 +148,33 @@ func decodeHTTP(raw []byte) (Request, *Error) {
 		return Request{}, tooLarge(len(body), MaxBodyBytes)
 	}
 	if len(bytes.TrimSpace(body)) > 0 {
+		if err := strictjson.Check(body); err != nil {
+			return Request{}, malformed("the body must be a JSON object in strict JSON (each key once, UTF-8, finite numbers): " + err.Error())
+		}
 		if err := json.Unmarshal(body, &r.Body); err != nil || r.Body == nil {
 			return Request{}, malformed("the body must be a JSON object")
 		}
 	}
+	var inQuery *bool
 	if v, ok := r.Query["dryRun"]; ok {
-		r.DryRun = v == "true"
 		if v != "true" && v != "false" {
 			return Request{}, Invalid("dryRun", "true or false")
 		}
+		b := v == "true"
+		inQuery, r.DryRun = &b, b
 		delete(r.Query, "dryRun")
 	}
 	if v, ok := r.Body["dryRun"]; ok {
-		if err := json.Unmarshal(v, &r.DryRun); err != nil {
+		var b bool
+		if err := json.Unmarshal(v, &b); err != nil {
 			return Request{}, Invalid("dryRun", "true or false")
 		}
+		// Given in two places, it must say one thing: never act for real
+		// on a request that also asked for a dry run.
+		if inQuery != nil && *inQuery != b {
+			return Request{}, Invalid("dryRun", "one value: the query string and the body disagree")
+		}
+		r.DryRun = b
 		delete(r.Body, "dryRun")
 	}
 	return r, nil

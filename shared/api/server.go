@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws-commander/commander/events"
@@ -40,6 +41,39 @@ type Response struct {
 	Result     any    `json:"result,omitempty"`
 	Error      *Error `json:"error,omitempty"`
 	APICalls   int64  `json:"apiCalls"`
+}
+
+// Invoke is the Lambda handler (lambda.Handler): it takes the raw payload,
+// so malformed JSON gets this server's 400 MalformedRequest rather than the
+// runtime's SyntaxError. An HTTP-shaped event, and the IAM identity in it,
+// is trusted only on the alias the HTTP API integration invokes
+// (IntegrationAlias); elsewhere it is refused, so a direct invocation cannot
+// claim to be someone else.
+func (s *Server) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	lc, _ := lambdacontext.FromContext(ctx)
+	if lc != nil && looksHTTP(payload) && !ViaIntegration(lc.InvokedFunctionArn) {
+		e := &Error{Status: http.StatusForbidden, Code: "NotThroughTheAPI",
+			Message: `HTTP API events are accepted only from the API integration (alias ` + IntegrationAlias + `); invoke the function directly with {"action": "service.verb", "params": {...}, "dryRun": false}`}
+		s.log().WarnContext(ctx, "request refused", "status", e.Status, "code", e.Code, "invokedFunctionArn", lc.InvokedFunctionArn)
+		return json.Marshal(Response{StatusCode: e.Status, RequestID: lc.AwsRequestID, Error: e})
+	}
+	out, err := s.Handle(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+// ViaIntegration reports whether an invoked function ARN names the
+// integration's alias: arn:...:function:<name>:<alias>.
+func ViaIntegration(invokedARN string) bool {
+	return strings.HasSuffix(invokedARN, ":function:"+functionName(invokedARN)+":"+IntegrationAlias)
+}
+
+func functionName(arn string) string {
+	_, rest, _ := strings.Cut(arn, ":function:")
+	name, _, _ := strings.Cut(rest, ":")
+	return name
 }
 
 // Handle is the Lambda handler: an HTTP API event gets an HTTP response,

@@ -23,6 +23,9 @@ func Invoke(ctx context.Context, opts Options, fn, file string) error {
 	}
 	step := Step{Title: "invoke " + filepath.Base(file), Function: fn,
 		Event: func(Estate) ([]byte, string, error) { return body, file, nil }}
+	if fn == "api" {
+		step.Env = apiIntegration // an HTTP sample needs the integration's alias
+	}
 	opts.Invoke = true
 	_, err = Run(ctx, opts, []Step{step}, nil)
 	return err

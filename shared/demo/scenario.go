@@ -7,8 +7,13 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/events"
+	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 )
+
+// apiIntegration makes the api's invoked ARN name the HTTP API integration's
+// alias, as API Gateway's invocations do: the demo plays API Gateway.
+var apiIntegration = map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "commander-demo-api:" + api.IntegrationAlias}
 
 // Scenario is the demo: a scheduled backup, a cleanup in dry-run and then
 // for real across simulated days (mark, grace, act), an alarm for the
@@ -30,7 +35,8 @@ func Scenario() ([]Step, error) {
 		Event: sample("alarm", "alarm-single-metric.json", forWebAlarm)})
 
 	for _, name := range APISamples {
-		add(Step{Title: "api " + name, Function: "api", Event: sample("api", name+".json", nil)})
+		// The demo plays the HTTP API integration: the api is invoked through its alias.
+		add(Step{Title: "api " + name, Function: "api", Env: apiIntegration, Event: sample("api", name+".json", nil)})
 	}
 	return steps, nil
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws-commander/commander/shared/strictjson"
 	"github.com/aws/aws-lambda-go/events"
 )
 
@@ -70,7 +71,15 @@ func Decode(raw []byte) (Trigger, error) {
 	if len(raw) > MaxEventBytes {
 		return Trigger{}, fmt.Errorf("event is %d bytes, at most %d accepted", len(raw), MaxEventBytes)
 	}
-	if len(raw) == 0 || raw[0] != '{' {
+	// One strict decoder: a duplicate key (two "now"s, two "detail"s), invalid
+	// UTF-8, NaN or deep nesting is refused before encoding/json picks one.
+	if len(raw) == 0 {
+		return Trigger{}, errors.New("event must be a JSON object: it is empty")
+	}
+	if err := strictjson.Check(raw); err != nil {
+		return Trigger{}, fmt.Errorf("event is not valid JSON (strict: each key once, UTF-8, finite numbers): %w", err)
+	}
+	if raw[0] != '{' {
 		return Trigger{}, errors.New("event must be a JSON object")
 	}
 	var p probe
