@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws-commander/commander/events"
+	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/api/iamcmd"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
@@ -238,12 +239,19 @@ func (s *Stack) alarmRule() {
 // api function with payload 2.0; the function does the routing.
 func (s *Stack) httpAPI() {
 	c := s.Config
+	integration := awslambda.NewAlias(s.Stack, jsii.String("ApiIntegrationAlias"), &awslambda.AliasProps{
+		AliasName:   jsii.String(api.IntegrationAlias),
+		Version:     s.Functions["api"].CurrentVersion(),
+		Description: jsii.String("invoked by the HTTP API integration only"),
+	})
 	s.API = awsapigatewayv2.NewHttpApi(s.Stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
 		ApiName:            jsii.String(c.Name("api")),
 		Description:        jsii.String("AWS Commander " + c.Stage + " on-demand commands (IAM authorization)"),
 		CreateDefaultStage: jsii.Bool(false),
 		DefaultAuthorizer:  awsapigatewayv2authorizers.NewHttpIamAuthorizer(),
-		DefaultIntegration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), s.Functions["api"], &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+		// The integration, and API Gateway's invoke permission, target the alias
+		// only: the function trusts an HTTP event's identity only there.
+		DefaultIntegration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), integration, &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
 			PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
 		}),
 	})

@@ -289,8 +289,11 @@ func TestHTTPAPI(t *testing.T) {
 	}
 	has(t, "dev", "AWS::ApiGatewayV2::Integration", map[string]any{
 		"IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0",
-		"IntegrationUri": ref(idOf("dev", "AWS::Lambda::Function", "ApiFunction")),
+		// The alias, not the function: only this invocation is trusted as an HTTP request.
+		"IntegrationUri": map[string]any{"Ref": idOf("dev", "AWS::Lambda::Alias", "ApiIntegrationAlias")},
 	})
+	has(t, "dev", "AWS::Lambda::Alias", map[string]any{"Name": "http", "FunctionName": map[string]any{"Ref": idOf("dev", "AWS::Lambda::Function", "ApiFunction")}})
+	has(t, "dev", "AWS::Lambda::Permission", map[string]any{"Principal": "apigateway.amazonaws.com", "FunctionName": map[string]any{"Ref": idOf("dev", "AWS::Lambda::Alias", "ApiIntegrationAlias")}})
 	has(t, "dev", "AWS::ApiGatewayV2::Api", map[string]any{"Name": "commander-dev-api", "ProtocolType": "HTTP"})
 	has(t, "dev", "AWS::ApiGatewayV2::Stage", map[string]any{
 		"StageName": "$default", "AutoDeploy": true,
@@ -358,7 +361,7 @@ func TestStagesSideBySide(t *testing.T) {
 		for id, r := range resources[stage] {
 			for _, p := range nameProps {
 				name, ok := props(r)[p].(string)
-				if !ok {
+				if !ok || r["Type"] == "AWS::Lambda::Alias" { // an alias is named within its function, which carries the stage
 					continue
 				}
 				if !strings.Contains(name, stage) {

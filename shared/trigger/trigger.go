@@ -76,11 +76,11 @@ func Decode(raw []byte) (Trigger, error) {
 	if len(raw) == 0 {
 		return Trigger{}, errors.New("event must be a JSON object: it is empty")
 	}
+	if raw[0] != '{' && !bytes.HasPrefix(raw, []byte("\xef\xbb\xbf")) {
+		return Trigger{}, errors.New("event must be a JSON object")
+	}
 	if err := strictjson.Check(raw); err != nil {
 		return Trigger{}, fmt.Errorf("event is not valid JSON (strict: each key once, UTF-8, finite numbers): %w", err)
-	}
-	if raw[0] != '{' {
-		return Trigger{}, errors.New("event must be a JSON object")
 	}
 	var p probe
 	if err := json.Unmarshal(raw, &p); err != nil {
