@@ -503,3 +503,43 @@ func TestRoleBoundarySize(t *testing.T) {
 		t.Errorf("the role boundary is %d characters; IAM allows 6,144 for a managed policy", n)
 	}
 }
+
+// The api may pass only roles it created under /commander/<stage>/ (or the
+// stage lists), never any role of the account; the same path bounds the
+// roles it may create and attach policies to.
+func TestPassRoleOnlyOwnOrListedRoles(t *testing.T) {
+	cfg, err := stack.FromContext(map[string]any{"stage": "dev", "assetDir": t.TempDir(),
+		"passableRoles": "arn:aws:iam::123456789012:role/team/app"}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	scoped := map[string]bool{"iam:PassRole": false, "iam:CreateRole": false, "iam:AttachRolePolicy": false}
+	for _, s := range stack.Policies(cfg)["api"] {
+		for _, a := range s.Actions {
+			if _, ok := scoped[a]; !ok || s.Deny {
+				continue
+			}
+			scoped[a] = true
+			for _, r := range s.Resources {
+				ok := strings.HasSuffix(r, ":role/commander/dev/*") || (a == "iam:PassRole" && r == "arn:aws:iam::123456789012:role/team/app")
+				if !ok {
+					t.Errorf("%s %s allows %s: only roles under /commander/dev/ (and, for PassRole, the listed ones)", s.Sid, a, r)
+				}
+			}
+			if a == "iam:PassRole" && !slices.Contains(s.Resources, "arn:aws:iam::123456789012:role/team/app") {
+				t.Errorf("%s: the listed role is not passable: %v", s.Sid, s.Resources)
+			}
+			if a == "iam:AttachRolePolicy" {
+				arns, _ := s.Conditions["ArnEquals"]["iam:PolicyARN"].([]string)
+				if len(arns) == 0 || slices.ContainsFunc(arns, func(p string) bool { return strings.HasSuffix(p, "/AdministratorAccess") }) {
+					t.Errorf("%s: attach must be limited to the allow-list: %v", s.Sid, s.Conditions)
+				}
+			}
+		}
+	}
+	for a, seen := range scoped {
+		if !seen {
+			t.Errorf("the api role has no Allow of %s: the table is wrong", a)
+		}
+	}
+}
