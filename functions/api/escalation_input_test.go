@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws-commander/commander/shared/api"
+	"github.com/aws-commander/commander/shared/api/catalog"
 	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/emulator/emulatortest"
@@ -20,12 +21,32 @@ import (
 // userARN "" leaves the authorizer out.
 func httpEvent(t *testing.T, method, path, query, body, userARN string) []byte {
 	t.Helper()
+	return httpEventOn(t, routeOf(t, method, path), method, path, query, body, userARN)
+}
+
+// routeOf is the route API Gateway matches for method and path.
+func routeOf(t *testing.T, method, path string) string {
+	t.Helper()
+	reg, err := catalog.Declared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	route, ok := reg.RouteFor(method, path)
+	if !ok {
+		t.Fatalf("no route for %s %s", method, path)
+	}
+	return route
+}
+
+// httpEventOn is an HTTP event for the route routeKey.
+func httpEventOn(t *testing.T, routeKey, method, path, query, body, userARN string) []byte {
+	t.Helper()
 	rc := map[string]any{"requestId": "esc-" + strings.ReplaceAll(path, "/", "-"), "stage": "$default",
 		"http": map[string]any{"method": method, "path": path}}
 	if userARN != "" {
 		rc["authorizer"] = map[string]any{"iam": map[string]any{"userArn": userARN}}
 	}
-	b, err := json.Marshal(map[string]any{"version": "2.0", "routeKey": "$default", "rawPath": path,
+	b, err := json.Marshal(map[string]any{"version": "2.0", "routeKey": routeKey, "rawPath": path,
 		"rawQueryString": query, "body": body, "requestContext": rc})
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +93,9 @@ func TestEscalationInput(t *testing.T) {
 		{"dryRun in another case", "direct", []byte(`{"action":"s3.deleteBucket","params":{"bucket":"` + bucket + `"},"dryRun":true,"DryRun":false}`), 400, "differ only in case"},
 		{"duplicate action", "direct", []byte(`{"action":"s3.deleteBucket","action":"commands.list","params":{"bucket":"` + bucket + `"}}`), 400, `key \"action\" is given twice`},
 		{"dryRun true in the query, false in the body", "api", httpEvent(t, "DELETE", "/s3/buckets/"+bucket, "dryRun=true", `{"dryRun":false}`, alice), 400, "the query string and the body disagree"},
+		// A caller granted execute-api:Invoke on GET /s3/buckets only: the event names that route, so no other command runs.
+		{"a read-only route carrying a delete", "api", httpEventOn(t, "GET /s3/buckets", "DELETE", "/s3/buckets/"+bucket, "", "", alice), 403, "RouteMismatch"},
+		{"the catch-all route", "api", httpEventOn(t, "$default", "DELETE", "/s3/buckets/"+bucket, "", "", alice), 403, "RouteMismatch"},
 		{"dryRun twice in the query", "api", httpEvent(t, "DELETE", "/s3/buckets/"+bucket, "dryRun=true&dryRun=false", "", alice), 400, "gives it 2 times"},
 		{"duplicate key in an HTTP body", "api", httpEvent(t, "POST", "/s3/buckets", "", `{"bucket":"forged-bucket","bucket":"other-bucket"}`, alice), 400, `is given twice`},
 		{"invalid UTF-8 in a tag key", "direct", []byte("{\"action\":\"s3.createBucket\",\"params\":{\"bucket\":\"forged-bucket\",\"tags\":{\"k\xff\":\"v\"}}}"), 400, "invalid UTF-8"},

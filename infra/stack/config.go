@@ -142,6 +142,7 @@ type Config struct {
 	FunctionEnv        map[string]map[string]string
 	PassableRoles      []string // the api's bounds, as its function reads them (deputy.FromEnv)
 	AttachablePolicies []string // empty: deputy's default
+	Routes             []Route  // one HTTP API route per command, from the api's registry
 }
 
 // checkFunctionEnv validates a function's own variables at synth with the
@@ -343,6 +344,11 @@ func FromContext(ctx map[string]any, dir string) (Config, error) {
 	if !filepath.IsAbs(c.AssetDir) {
 		c.AssetDir = filepath.Join(dir, c.AssetDir)
 	}
+	routes, err := CommandRoutes()
+	if err != nil {
+		return Config{}, err
+	}
+	c.Routes = routes
 	return c, nil
 }
 

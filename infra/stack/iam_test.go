@@ -543,3 +543,58 @@ func TestPassRoleOnlyOwnOrListedRoles(t *testing.T) {
 		}
 	}
 }
+
+// The two caller policies: read-only grants execute-api:Invoke on each GET
+// route and nothing that changes anything; operator grants every route of
+// this API; neither grants invoking the api function directly.
+func TestCallerPolicies(t *testing.T) {
+	routes, err := stack.CommandRoutes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string][]statement{}
+	for _, r := range ofType("dev", "AWS::IAM::ManagedPolicy") {
+		byName[fmt.Sprint(props(r)["ManagedPolicyName"])] = statementsOf(r)
+	}
+	reader, operator := byName["commander-dev-api-reader"], byName["commander-dev-api-operator"]
+	if len(reader) != 1 || len(operator) != 1 {
+		t.Fatalf("reader %v, operator %v: want one statement each", reader, operator)
+	}
+	var gets []string
+	for _, r := range routes {
+		if r.Method == "GET" {
+			if r.Mutates {
+				t.Errorf("%s is a GET that changes something: the read-only policy would grant it", r.Action)
+			}
+			gets = append(gets, "/*/GET"+r.ResourcePath())
+		}
+	}
+	s := reader[0]
+	if s.effect != "Allow" || !slices.Equal(s.actions, []string{"execute-api:Invoke"}) || len(s.resources) != len(gets) {
+		t.Fatalf("reader statement = %+v; want execute-api:Invoke on %d GET routes", s, len(gets))
+	}
+	var got []string
+	for _, res := range s.resources {
+		// fmt of the Fn::Join: "... map[Ref:HttpApi…] /*/GET/ec2/instances]]]"
+		i := strings.LastIndex(res, "] /*/")
+		if !strings.Contains(res, "Ref:HttpApi") || i < 0 {
+			t.Fatalf("reader resource %s is not a route of this API", res)
+		}
+		got = append(got, strings.TrimSuffix(res[i+2:], "]]]"))
+	}
+	slices.Sort(got)
+	slices.Sort(gets)
+	if !slices.Equal(got, gets) {
+		t.Errorf("reader routes = %v, want every GET route %v", got, gets)
+	}
+	if o := operator[0]; o.effect != "Allow" || !slices.Equal(o.actions, []string{"execute-api:Invoke"}) || len(o.resources) != 1 || !strings.Contains(o.resources[0], "HttpApi") {
+		t.Errorf("operator statement = %+v; want execute-api:Invoke on this API's routes", o)
+	}
+	for _, st := range append(reader, operator...) {
+		for _, a := range st.actions {
+			if strings.HasPrefix(a, "lambda:") {
+				t.Errorf("a caller policy grants %s: direct invocation is granted apart", a)
+			}
+		}
+	}
+}

@@ -69,7 +69,8 @@ type Stack struct {
 	Roles     map[string]awsiam.Role
 	DLQ       awssqs.Queue
 	API       awsapigatewayv2.HttpApi
-	Boundary  awsiam.ManagedPolicy // every role the api creates carries it
+	Boundary  awsiam.ManagedPolicy            // every role the api creates carries it
+	Callers   map[string]awsiam.ManagedPolicy // reader and operator: for callers of the HTTP API
 }
 
 // New adds the stack for c to scope, with cdk-nag's AwsSolutions checks.
@@ -235,8 +236,10 @@ func (s *Stack) alarmRule() {
 	})
 }
 
-// httpAPI: every route requires IAM (SigV4) authorization and proxies to the
-// api function with payload 2.0; the function does the routing.
+// httpAPI: one route per command (method and path from the registry), each
+// with IAM (SigV4) authorization, so execute-api:Invoke grants commands one
+// by one; no catch-all route. Every route proxies to the api function's
+// integration alias with payload 2.0.
 func (s *Stack) httpAPI() {
 	c := s.Config
 	integration := awslambda.NewAlias(s.Stack, jsii.String("ApiIntegrationAlias"), &awslambda.AliasProps{
@@ -246,15 +249,26 @@ func (s *Stack) httpAPI() {
 	})
 	s.API = awsapigatewayv2.NewHttpApi(s.Stack, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
 		ApiName:            jsii.String(c.Name("api")),
-		Description:        jsii.String("AWS Commander " + c.Stage + " on-demand commands (IAM authorization)"),
+		Description:        jsii.String("AWS Commander " + c.Stage + " on-demand commands (IAM authorization per command)"),
 		CreateDefaultStage: jsii.Bool(false),
 		DefaultAuthorizer:  awsapigatewayv2authorizers.NewHttpIamAuthorizer(),
-		// The integration, and API Gateway's invoke permission, target the alias
-		// only: the function trusts an HTTP event's identity only there.
-		DefaultIntegration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), integration, &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
-			PayloadFormatVersion: awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
-		}),
 	})
+	// The integration, and API Gateway's invoke permission, target the alias
+	// only: the function trusts an HTTP event's identity only there. One
+	// permission for the API rather than one per route keeps the function's
+	// resource policy small; the routes themselves are the authorization.
+	target := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), integration, &awsapigatewayv2integrations.HttpLambdaIntegrationProps{
+		PayloadFormatVersion:   awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
+		ScopePermissionToRoute: jsii.Bool(false),
+	})
+	for _, r := range c.Routes {
+		s.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(r.Path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
+			Integration: target,
+		})
+	}
+	s.callerPolicies()
 	access := awslogs.NewLogGroup(s.Stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String("/commander/" + c.Stage + "/api-access"),
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,

@@ -278,14 +278,35 @@ func TestAlarmRule(t *testing.T) {
 }
 
 func TestHTTPAPI(t *testing.T) {
-	routes := ofType("dev", "AWS::ApiGatewayV2::Route")
-	if len(routes) == 0 {
-		t.Fatal("no routes")
+	// One route per command, exactly the registry's, each IAM-authorized and
+	// on the integration: no catch-all that would grant every command at once.
+	want, err := stack.CommandRoutes()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for id, r := range routes {
-		if got := props(r)["AuthorizationType"]; got != "AWS_IAM" {
-			t.Errorf("route %s (%v): AuthorizationType = %v, want AWS_IAM", id, props(r)["RouteKey"], got)
+	var wantKeys, gotKeys []string
+	for _, r := range want {
+		wantKeys = append(wantKeys, r.Method+" "+r.Path)
+	}
+	integration := idOf("dev", "AWS::ApiGatewayV2::Integration", "HttpApi")
+	for id, r := range ofType("dev", "AWS::ApiGatewayV2::Route") {
+		p := props(r)
+		key := fmt.Sprint(p["RouteKey"])
+		gotKeys = append(gotKeys, key)
+		if p["AuthorizationType"] != "AWS_IAM" {
+			t.Errorf("route %s (%s): AuthorizationType = %v, want AWS_IAM", id, key, p["AuthorizationType"])
 		}
+		if got := fmt.Sprint(p["Target"]); !strings.Contains(got, integration) {
+			t.Errorf("route %s: target %s, want the integration %s", key, got, integration)
+		}
+	}
+	slices.Sort(wantKeys)
+	slices.Sort(gotKeys)
+	if !slices.Equal(gotKeys, wantKeys) {
+		t.Errorf("routes = %v\nwant one per command: %v", gotKeys, wantKeys)
+	}
+	if slices.Contains(gotKeys, "$default") || len(gotKeys) < 30 {
+		t.Errorf("a catch-all route, or too few routes: %v", gotKeys)
 	}
 	has(t, "dev", "AWS::ApiGatewayV2::Integration", map[string]any{
 		"IntegrationType": "AWS_PROXY", "PayloadFormatVersion": "2.0",

@@ -31,8 +31,16 @@ func awsError(code string) error {
 // registry has one command of each shape the real ones use.
 func registry(t testing.TB) *api.Registry {
 	t.Helper()
+	r, err := newRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func newRegistry() (*api.Registry, error) {
 	echo := func(_ context.Context, c *api.Call) (any, error) { return c.Params, nil }
-	r, err := api.NewRegistry([]api.Command{
+	return api.NewRegistry([]api.Command{
 		{Action: "thing.create", Method: "POST", Path: "/things", Mutates: true, Run: echo, Params: []api.Param{
 			{Name: "name", Type: api.String, Required: true, Pattern: api.Bound(`^[a-z]+$`, 10), Accepts: "1 to 10 lowercase letters"},
 			{Name: "size", Type: api.Int, Min: 1, Max: 100, Default: 8},
@@ -52,14 +60,17 @@ func registry(t testing.TB) *api.Registry {
 				return nil, fmt.Errorf("wrapped: %w", awsError(c.Params.Str("code")))
 			}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
+// httpEvent is what API Gateway sends for method and path: the route key
+// is the matching command's route (none for a path no command has).
 func httpEvent(method, path, query, body string) []byte {
-	ev := awsevents.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "$default", RawPath: path, RawQueryString: query, Body: body,
+	r, _ := newRegistry()
+	route, ok := r.RouteFor(method, strings.TrimPrefix(path, "/prod"))
+	if !ok {
+		route = method + " " + path
+	}
+	ev := awsevents.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: route, RawPath: path, RawQueryString: query, Body: body,
 		Headers: map[string]string{"content-type": "application/json"},
 		RequestContext: awsevents.APIGatewayV2HTTPRequestContext{RequestID: "req-1", Stage: "$default",
 			HTTP:       awsevents.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
@@ -132,7 +143,10 @@ func TestBadRequests(t *testing.T) {
 		{"http malformed body", httpEvent("POST", "/things", "", `{"name":`), 400, "MalformedRequest", "", "JSON object"},
 		{"http body not an object", httpEvent("POST", "/things", "", `"name"`), 400, "MalformedRequest", "", "JSON object"},
 		{"http body too large", httpEvent("POST", "/things", "", big), 413, "PayloadTooLarge", "", "at most 262144"},
-		{"http bad base64", []byte(`{"version":"2.0","routeKey":"$default","rawPath":"/things","body":"%%%","isBase64Encoded":true,"requestContext":{"authorizer":{"iam":{"userArn":"arn:aws:iam::123456789012:user/alice"}},"http":{"method":"POST"}}}`), 400, "MalformedRequest", "", "base64"},
+		{"http bad base64", []byte(`{"version":"2.0","routeKey":"POST /things","rawPath":"/things","body":"%%%","isBase64Encoded":true,"requestContext":{"authorizer":{"iam":{"userArn":"arn:aws:iam::123456789012:user/alice"}},"http":{"method":"POST"}}}`), 400, "MalformedRequest", "", "base64"},
+		// IAM authorized the route in routeKey: another command on a path it could also match is not run.
+		{"http route authorized for another command", []byte(`{"version":"2.0","routeKey":"GET /things/{name}","rawPath":"/things/abc/files/x","requestContext":{"authorizer":{"iam":{"userArn":"arn:aws:iam::123456789012:user/alice"}},"http":{"method":"GET"}}}`), 403, "RouteMismatch", "routeKey", "thing.file"},
+		{"http catch-all route", []byte(`{"version":"2.0","routeKey":"$default","rawPath":"/things","body":"{\"name\":\"abc\"}","requestContext":{"authorizer":{"iam":{"userArn":"arn:aws:iam::123456789012:user/alice"}},"http":{"method":"POST"}}}`), 403, "RouteMismatch", "routeKey", "its own route"},
 		{"http bad version", []byte(`{"version":"1.0","routeKey":"$default","rawPath":"/things","requestContext":{}}`), 400, "InvalidParameter", "version", "2.0"},
 		{"http missing param", httpEvent("POST", "/things", "", `{}`), 400, "MissingParameter", "name", "required"},
 		{"http query int", httpEvent("GET", "/things/abc", "verbose=maybe", ""), 400, "InvalidParameter", "verbose", "true or false"},
@@ -187,7 +201,7 @@ func TestEntryPointsAgree(t *testing.T) {
 		{"http query number", httpEvent("POST", "/things", "ratio=0.25", `{"name":"abc"}`), map[string]any{"name": "abc", "size": 8.0, "ratio": 0.25}},
 		{"http query and path", httpEvent("GET", "/things/abc", "verbose=true", ""), map[string]any{"name": "abc", "verbose": true}},
 		{"http greedy path, escaped", httpEvent("GET", "/things/abc/files/a/b%20c.txt", "", ""), map[string]any{"name": "abc", "key": "a/b c.txt"}},
-		{"http base64 body", []byte(`{"version":"2.0","routeKey":"$default","rawPath":"/things","isBase64Encoded":true,"body":"` +
+		{"http base64 body", []byte(`{"version":"2.0","routeKey":"POST /things","rawPath":"/things","isBase64Encoded":true,"body":"` +
 			base64.StdEncoding.EncodeToString([]byte(`{"name":"xyz"}`)) + `","requestContext":{"authorizer":{"iam":{"userArn":"arn:aws:iam::123456789012:user/alice"}},"http":{"method":"POST"}}}`), map[string]any{"name": "xyz", "size": 8.0}},
 		{"http named stage", []byte(`{"version":"2.0","routeKey":"GET /things/{name}","rawPath":"/prod/things/q","requestContext":{"authorizer":{"iam":{"userArn":"arn:aws:iam::123456789012:user/alice"}},"stage":"prod","http":{"method":"GET"}}}`), map[string]any{"name": "q"}},
 	}

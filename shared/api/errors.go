@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/guard"
 )
 
 // Error is an answer other than success: the HTTP status and what the caller
@@ -50,7 +51,17 @@ func NotFoundf(format string, a ...any) *Error {
 // Protected is the 409 for a resource carrying the protection tag.
 func Protected(resource, tag string) *Error {
 	return &Error{Status: http.StatusConflict, Code: "Protected",
-		Message: fmt.Sprintf("%s is tagged %s=true: commander never stops, terminates or deletes it; remove the tag first", resource, tag)}
+		Message: fmt.Sprintf("%s is protected by its %s tag (any value but false): commander never stops, rewrites or deletes it; set the tag to false first", resource, tag)}
+}
+
+// RefuseProtected is the commands' one protection check: the 409 Protected
+// when tags protect resource under key (guard.Protected, the rule IAM's
+// conditions state too), else nil.
+func RefuseProtected(resource string, tags map[string]string, key string) error {
+	if guard.Protected(tags, key) {
+		return Protected(resource, key)
+	}
+	return nil
 }
 
 // NotImplemented is a 501 with the reason.

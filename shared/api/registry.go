@@ -151,6 +151,16 @@ func (r *Registry) Match(method, path string) (*Command, map[string]string, bool
 	return nil, nil, false
 }
 
+// RouteFor is the route key API Gateway matches for method and path (what
+// a local server or a test puts in the event's routeKey).
+func (r *Registry) RouteFor(method, path string) (string, bool) {
+	c, _, ok := r.Match(method, path)
+	if !ok {
+		return "", false
+	}
+	return c.Route(), true
+}
+
 // Doc describes a command for commands.list.
 type Doc struct {
 	Action  string `json:"action"`

@@ -26,6 +26,7 @@ type Request struct {
 	HTTP      bool
 	Method    string // HTTP
 	Path      string // HTTP, without the stage
+	RouteKey  string // HTTP: the route API Gateway matched and IAM authorized
 	Action    string // direct
 	Query     map[string]string
 	Body      map[string]json.RawMessage // HTTP body or direct params
@@ -99,7 +100,7 @@ func decodeHTTP(raw []byte) (Request, *Error) {
 		return Request{}, Invalid("version", `"2.0" (HTTP API payload format 2.0)`)
 	}
 	rc := ev.RequestContext
-	r := Request{HTTP: true, Method: strings.ToUpper(rc.HTTP.Method), Path: ev.RawPath, RequestID: rc.RequestID}
+	r := Request{HTTP: true, Method: strings.ToUpper(rc.HTTP.Method), Path: ev.RawPath, RouteKey: ev.RouteKey, RequestID: rc.RequestID}
 	if r.Method == "" {
 		r.Method = strings.ToUpper(strings.SplitN(ev.RouteKey, " ", 2)[0])
 	}
@@ -200,6 +201,14 @@ func (r *Registry) Resolve(req Request) (*Command, Params, *Error) {
 		if !ok {
 			return nil, nil, &Error{Status: http.StatusNotFound, Code: "UnknownRoute", Valid: r.Routes(),
 				Message: fmt.Sprintf("no route %s %s", req.Method, req.Path)}
+		}
+		// IAM authorized the route API Gateway matched (execute-api:Invoke on
+		// METHOD/path): run that command and no other, so a grant of one
+		// command never reaches another that the same path could match.
+		if req.RouteKey != c.Route() {
+			return nil, nil, &Error{Status: http.StatusForbidden, Code: "RouteMismatch", Field: "routeKey",
+				Message: fmt.Sprintf("the request was authorized for route %q, but %s %s is the command %s (route %q): each command has its own route",
+					req.RouteKey, req.Method, req.Path, c.Action, c.Route())}
 		}
 		cmd = c
 		for k, v := range req.Query {

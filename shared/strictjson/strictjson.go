@@ -3,7 +3,8 @@
 // and cursors, policy documents). encoding/json alone lets the last of two
 // duplicate keys win (so {"dryRun":true,"dryRun":false} acts for real),
 // matches field names without regard to case, and turns invalid UTF-8 into
-// U+FFFD; here each of those is an error that names where it is.
+// U+FFFD; here each of those is an error that names where it is. Callers run
+// Check on the raw bytes, then decode with encoding/json as before.
 package strictjson
 
 import (
@@ -67,67 +68,6 @@ func Check(raw []byte) error {
 		return &Error{Problem: fmt.Sprintf("unexpected data after the JSON value at byte %d", w.dec.InputOffset())}
 	}
 	return nil
-}
-
-// Decode checks raw, then decodes it into v, refusing fields v does not
-// declare (named with their path as encoding/json reports them).
-func Decode(raw []byte, v any) error {
-	if err := Check(raw); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return describe(err)
-	}
-	return nil
-}
-
-// Unmarshal checks raw, then decodes it into v as encoding/json does,
-// unknown fields allowed (for envelopes whose producers add fields).
-func Unmarshal(raw []byte, v any) error {
-	if err := Check(raw); err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return describe(err)
-	}
-	return nil
-}
-
-// describe turns encoding/json's errors into ones that name the field.
-func describe(err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		path := "$"
-		if te.Field != "" {
-			path += "." + te.Field
-		}
-		return &Error{Path: path, Problem: fmt.Sprintf("is a JSON %s: accepts %s", te.Value, kind(te.Type.Kind().String()))}
-	}
-	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return &Error{Problem: "unknown field " + f}
-	}
-	return &Error{Problem: strings.TrimPrefix(msg, "json: ")}
-}
-
-func kind(k string) string {
-	switch k {
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
-		return "an integer"
-	case "float32", "float64":
-		return "a number"
-	case "bool":
-		return "true or false"
-	case "string":
-		return "a string"
-	case "slice", "array":
-		return "a list"
-	case "map", "struct":
-		return "an object"
-	}
-	return "another type"
 }
 
 type walker struct {

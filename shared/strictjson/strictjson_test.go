@@ -45,33 +45,6 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestDecode(t *testing.T) {
-	type req struct {
-		Action string `json:"action"`
-		Max    int    `json:"maxKeys"`
-	}
-	cases := []struct {
-		name, doc, want string
-	}{
-		{"ok", `{"action":"x","maxKeys":10}`, ""},
-		{"unknown field", `{"action":"x","extra":1}`, `unknown field "extra"`},
-		{"string for a number", `{"maxKeys":"10"}`, `$.maxKeys: is a JSON string: accepts an integer`},
-		{"duplicate", `{"action":"a","action":"b"}`, `key "action" is given twice`},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var r req
-			err := Decode([]byte(c.doc), &r)
-			switch {
-			case c.want == "" && err != nil:
-				t.Fatalf("refused: %v", err)
-			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-				t.Fatalf("err = %v, want it to contain %q", err, c.want)
-			}
-		})
-	}
-}
-
 func FuzzCheck(f *testing.F) {
 	for _, s := range []string{`{"a":1}`, `{"a":1,"a":2}`, `[1,2,{"b":NaN}]`, "\"\xff\""} {
 		f.Add([]byte(s))

@@ -3,6 +3,7 @@
 package catalog
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -59,4 +60,24 @@ func New(d boot.Deps, get func(string) string) (*api.Server, error) {
 	}
 	return &api.Server{Registry: reg, Log: d.Log, Now: time.Now,
 		Audit: audit.Emitter{API: ev, Bus: d.Settings.EventBus}}, nil
+}
+
+// Declared is the registry's declarations alone (actions, routes,
+// parameters, which mutate), with no clients behind them: what the stack
+// reads to create one route per command. Running one of its commands is a
+// programming error, refused rather than a nil dereference.
+func Declared() (*api.Registry, error) {
+	groups := [][]api.Command{
+		ec2cmd.Commands(ec2cmd.Deps{}), s3cmd.Commands(s3cmd.Deps{}), iamcmd.Commands(iamcmd.Deps{}),
+		cwcmd.Commands(cwcmd.Deps{}), lambdacmd.Commands(lambdacmd.Deps{}), jobcmd.Commands(jobcmd.Deps{}),
+	}
+	for _, g := range groups {
+		for i := range g {
+			action := g[i].Action
+			g[i].Run = func(context.Context, *api.Call) (any, error) {
+				return nil, fmt.Errorf("%s: a declaration only, not wired to AWS", action)
+			}
+		}
+	}
+	return api.NewRegistry(groups...)
 }

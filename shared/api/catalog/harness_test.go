@@ -137,7 +137,11 @@ func (h *harness) direct(action string, params map[string]any, dryRun bool) answ
 func (h *harness) http(method, path, query string, body map[string]any) answer {
 	h.t.Helper()
 	h.n++
-	ev := awsevents.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: "$default", RawPath: path, RawQueryString: query,
+	route, ok := h.srv.Registry.RouteFor(method, path)
+	if !ok {
+		route = method + " " + path // no command: API Gateway would answer 404 itself
+	}
+	ev := awsevents.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: route, RawPath: path, RawQueryString: query,
 		RequestContext: awsevents.APIGatewayV2HTTPRequestContext{RequestID: "http-req-" + path + string(rune('a'+h.n%26)), Stage: "$default",
 			HTTP:       awsevents.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
 			Authorizer: &awsevents.APIGatewayV2HTTPRequestContextAuthorizerDescription{IAM: &awsevents.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: caller}}}}

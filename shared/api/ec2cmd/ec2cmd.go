@@ -14,7 +14,6 @@ import (
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/api/cwcmd"
 	"github.com/aws-commander/commander/shared/deputy"
-	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -170,10 +169,7 @@ func tagMap(list []types.Tag) map[string]string {
 // protected answers the protection refusal for resource when its tags
 // protect it (guard.Protected).
 func (d Deps) protected(resource string, list []types.Tag) error {
-	if guard.Protected(tagMap(list), d.Settings.ProtectTag) {
-		return api.Protected(resource, d.Settings.ProtectTag)
-	}
-	return nil
+	return api.RefuseProtected(resource, tagMap(list), d.Settings.ProtectTag)
 }
 
 func encodeUserData(s string) *string {

@@ -17,7 +17,6 @@ import (
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/deputy"
-	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -154,10 +153,7 @@ func CheckPolicies(b deputy.Bounds, field string, arns []string) error {
 // Protected answers the protection refusal when tags protect the resource
 // (guard.Protected: the key in any case, any value but false).
 func Protected(resource string, t []types.Tag, key string) error {
-	if guard.Protected(tags.Map(t, func(t types.Tag) *string { return t.Key }, func(t types.Tag) *string { return t.Value }), key) {
-		return api.Protected(resource, key)
-	}
-	return nil
+	return api.RefuseProtected(resource, tags.Map(t, func(t types.Tag) *string { return t.Key }, func(t types.Tag) *string { return t.Value }), key)
 }
 
 func (d Deps) createRole(ctx context.Context, c *api.Call) (any, error) {

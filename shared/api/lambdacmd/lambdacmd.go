@@ -19,7 +19,6 @@ import (
 	"github.com/aws-commander/commander/shared/api/s3cmd"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/deputy"
-	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -447,8 +446,10 @@ func (d Deps) changeable(ctx context.Context, name string, protect bool) (*lambd
 	if out.Tags[tags.ManagedBy] != tags.ManagedByValue {
 		return nil, deputy.Refused("name", "function "+name+" was not deployed by commander (no "+tags.ManagedBy+"="+tags.ManagedByValue+" tag)", "a function lambda.deploy created")
 	}
-	if protect && guard.Protected(out.Tags, d.Settings.ProtectTag) {
-		return nil, api.Protected("function "+name, d.Settings.ProtectTag)
+	if protect {
+		if err := api.RefuseProtected("function "+name, out.Tags, d.Settings.ProtectTag); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

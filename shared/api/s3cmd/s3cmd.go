@@ -21,7 +21,6 @@ import (
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/deputy"
-	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -311,8 +310,8 @@ func CheckBucket(ctx context.Context, s TagReader, b deputy.Bounds, protectKey, 
 		return deputy.Refused(field, "bucket "+bucket+" was not created by commander and is not one the stage lists",
 			"a bucket s3.createBucket made (tagged "+tags.ManagedBy+"="+tags.ManagedByValue+") or one of the stage's object buckets")
 	}
-	if write && guard.Protected(t, protectKey) {
-		return api.Protected("bucket "+bucket, protectKey)
+	if write {
+		return api.RefuseProtected("bucket "+bucket, t, protectKey)
 	}
 	return nil
 }
@@ -322,10 +321,7 @@ func (d Deps) protected(ctx context.Context, bucket string) error {
 	if err != nil {
 		return err
 	}
-	if guard.Protected(t, d.Settings.ProtectTag) {
-		return api.Protected("bucket "+bucket, d.Settings.ProtectTag)
-	}
-	return nil
+	return api.RefuseProtected("bucket "+bucket, t, d.Settings.ProtectTag)
 }
 
 func (d Deps) deleteBucket(ctx context.Context, c *api.Call) (any, error) {
