@@ -22,11 +22,18 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 CFN_LINT_VERSION := 1.51.0
+# The IAM reference the template's condition keys are checked against
+# (infra/iamcheck): policy_sentry's database of the Service Authorization
+# Reference, and parliament's table of global condition keys.
+POLICY_SENTRY_VERSION := 0.15.2
+PARLIAMENT_VERSION    := 1.6.4
+IAM_VENV              := $(TOOLS)/iam-venv
 
 # Tests find the pinned tools here (see shared/emulator), and cfn-lint on PATH.
 export MOTO_SERVER    := $(TOOLS)/bin/moto_server
 export AWS_LAMBDA_RIE := $(TOOLS)/bin/aws-lambda-rie
 CFN_LINT              := $(TOOLS)/bin/cfn-lint
+IAM_CHECK             := $(TOOLS)/bin/iam-condition-keys
 export PATH           := $(TOOLS)/bin:$(PATH)
 
 .PHONY: help tools build test lint synth diff deploy destroy demo invoke bench clean
@@ -34,7 +41,7 @@ export PATH           := $(TOOLS)/bin:$(PATH)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-tools: $(MOTO_SERVER) $(AWS_LAMBDA_RIE) $(CFN_LINT) ## install the pinned moto server, Lambda RIE and cfn-lint into .tools/
+tools: $(MOTO_SERVER) $(AWS_LAMBDA_RIE) $(CFN_LINT) $(IAM_CHECK) ## install the pinned moto server, Lambda RIE, cfn-lint and IAM reference into .tools/
 
 # moto: the machine's own python3 when it already has moto==$(MOTO_VERSION) with
 # its server extras, otherwise a virtual environment in .tools/venv.
@@ -64,6 +71,17 @@ $(CFN_LINT):
 		ln -sf $(VENV)/bin/cfn-lint $@; \
 	fi
 	@$@ --version
+
+# Its own environment, so its pins never move moto's or cfn-lint's.
+$(IAM_CHECK): infra/iamcheck/condition_keys.py Makefile
+	@mkdir -p $(TOOLS)/bin
+	@if ! $(IAM_VENV)/bin/python -c 'import sys, policy_sentry, parliament; from importlib.metadata import version as v; sys.exit(v("policy_sentry") != "$(POLICY_SENTRY_VERSION)" or v("parliament") != "$(PARLIAMENT_VERSION)")' 2>/dev/null; then \
+		echo "installing policy_sentry==$(POLICY_SENTRY_VERSION) parliament==$(PARLIAMENT_VERSION) into $(IAM_VENV)"; \
+		python3 -m venv $(IAM_VENV); \
+		$(IAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "policy_sentry==$(POLICY_SENTRY_VERSION)" "parliament==$(PARLIAMENT_VERSION)"; \
+	fi
+	@printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(IAM_VENV)/bin/python" "$(CURDIR)/infra/iamcheck/condition_keys.py" > $@; chmod +x $@
+	@echo '[]' | $@
 
 $(AWS_LAMBDA_RIE):
 	@mkdir -p $(TOOLS)/bin

@@ -274,37 +274,47 @@ func ProtectionStatements(c Config) []Statement {
 	// One protection rule (guard.Protected), stated once for IAM by the guard package.
 	protect := Statement{Sid: "DenyDestructiveOnProtected", Deny: true, Actions: Destructive, Resources: []string{"*"},
 		Conditions: guard.ProtectedConditions(c.ProtectTag)}
-	protectTag := denyProtectTagChange(c.ProtectTag)
-	// S3 objects carry their tags under s3:ExistingObjectTag, not aws:ResourceTag.
-	protectObjects := Statement{Sid: "DenyObjectDeleteOnProtected", Deny: true, Actions: []string{"s3:DeleteObject", "s3:DeleteObjectVersion"}, Resources: objects,
-		Conditions: map[string]map[string]any{"StringEqualsIgnoreCase": {"s3:ExistingObjectTag/" + c.ProtectTag: "true"}}}
+	// S3 evaluates no object tag on DeleteObject or PutObject (the Service
+	// Authorization Reference; TestConditionKeysSupportedByTheirActions):
+	// deleting or overwriting a protected object is refused by the code only.
+	protectTags := denyProtectTagChange(c.ProtectTag, objects[0])
 	// The functions must not be able to change the stack's own roles (privilege escalation).
 	ownRoles := Statement{Sid: "DenyChangingOwnRoles", Deny: true,
 		Actions:   []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"},
 		Resources: []string{a.global("iam", "role/"+a.stackName+"-*")}}
-	return []Statement{protect, protectTag, protectObjects, ownRoles}
+	return append(append([]Statement{protect}, protectTags...), ownRoles)
 }
 
 // ProtectionName is the protection policy's name: commander-<stage>-protection.
 func ProtectionName(c Config) string { return c.Name("protection") }
 
-// TaggingActions are the tagging actions of the services whose resources the
-// jobs and the api touch and that evaluate aws:ResourceTag, aws:RequestTag and
-// aws:TagKeys on them. S3 buckets are missing on purpose: PutBucketTagging
-// and DeleteBucketTagging see no aws:ResourceTag unless ABAC is on the
-// bucket, so there the code is the only guard (docs/SECURITY.md).
-var TaggingActions = []string{
-	"ec2:CreateTags", "ec2:DeleteTags",
-	"lambda:TagResource", "lambda:UntagResource",
-	"iam:TagRole", "iam:UntagRole", "iam:TagInstanceProfile", "iam:UntagInstanceProfile",
-	"cloudwatch:TagResource", "cloudwatch:UntagResource",
-}
+// TagActions and UntagActions are the tagging actions of the services whose
+// resources the jobs and the api touch and that evaluate aws:ResourceTag and
+// aws:TagKeys on them (tag actions aws:RequestTag too; untag actions do not).
+// ec2:DeleteTags is an untag action: it may name a value, so "delete the tag
+// if it is true" must be refused too. S3 buckets are missing on purpose:
+// PutBucketTagging and DeleteBucketTagging see no aws:ResourceTag unless ABAC
+// is on the bucket, so there the code is the only guard (docs/SECURITY.md).
+var (
+	TagActions   = []string{"ec2:CreateTags", "lambda:TagResource", "iam:TagRole", "iam:TagInstanceProfile", "cloudwatch:TagResource", "events:TagResource"}
+	UntagActions = []string{"ec2:DeleteTags", "lambda:UntagResource", "iam:UntagRole", "iam:UntagInstanceProfile", "cloudwatch:UntagResource", "events:UntagResource"}
+)
+
+// ObjectTaggingActions change an S3 object's tags; S3 evaluates
+// s3:ExistingObjectTag on them (not on DeleteObject or PutObject).
+var ObjectTaggingActions = []string{"s3:PutObjectTagging", "s3:PutObjectVersionTagging"}
+var ObjectUntaggingActions = []string{"s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"}
 
 // denyProtectTagChange denies removing the protection tag, or changing its
-// value to anything but "true", on a resource it protects (the guard's rule).
-func denyProtectTagChange(key string) Statement {
-	return Statement{Sid: "DenyRemovingOrChangingProtection", Deny: true, Actions: TaggingActions, Resources: []string{"*"},
-		Conditions: guard.ProtectTagChangeConditions(key)}
+// value to anything but "true", on a resource or object it protects (the
+// guard's rule): no role can first unprotect and then destroy.
+func denyProtectTagChange(key, objects string) []Statement {
+	return []Statement{
+		{Sid: "DenyRemovingProtection", Deny: true, Actions: UntagActions, Resources: []string{"*"}, Conditions: guard.ProtectTagRemovalConditions(key)},
+		{Sid: "DenyChangingProtection", Deny: true, Actions: TagActions, Resources: []string{"*"}, Conditions: guard.ProtectTagChangeConditions(key)},
+		{Sid: "DenyRemovingObjectProtection", Deny: true, Actions: ObjectUntaggingActions, Resources: []string{objects}, Conditions: guard.ObjectProtectedConditions(key)},
+		{Sid: "DenyChangingObjectProtection", Deny: true, Actions: ObjectTaggingActions, Resources: []string{objects}, Conditions: guard.ObjectProtectTagChangeConditions(key)},
+	}
 }
 
 // RolePath is the IAM path of the roles and instance profiles the api
@@ -358,28 +368,26 @@ func BoundaryStatements(c Config) []Statement {
 	anyRegion := func(service, rest string) string { // a bounded role may act in any region
 		return strings.Join([]string{"arn", a.partition, service, "*", a.account, rest}, ":")
 	}
-	return []Statement{
+	return append(append([]Statement{
 		{Sid: "AllowWithinTheseLimitsResourceStar", Actions: []string{"*"}, Resources: []string{"*"}},
 		{Sid: "DenyIamWrites", Deny: true, Actions: BoundaryIAMWrites, Resources: []string{"*"}},
 		{Sid: "DenyAssumingOtherRoles", Deny: true, Actions: []string{"sts:AssumeRole"}, Resources: []string{"*"}},
 		{Sid: "DenyAccountAndOrganization", Deny: true, Actions: []string{"organizations:*", "account:*"}, Resources: []string{"*"}},
 		// Whatever policies a caller attaches, a bounded role neither destroys nor unprotects a protected resource.
 		{Sid: "DenyDestructiveOnProtected", Deny: true, Actions: Destructive, Resources: []string{"*"}, Conditions: guard.ProtectedConditions(c.ProtectTag)},
-		denyProtectTagChange(c.ProtectTag),
-		{Sid: "DenyThisSystemsResources", Deny: true, Actions: []string{"*"}, Resources: []string{
-			anyRegion("lambda", "function:"+prefix+"-*"),
-			anyRegion("logs", "log-group:/commander/"+c.Stage+"/*"),
-			anyRegion("sqs", prefix+"-*"),
-			anyRegion("scheduler", "schedule/"+prefix+"/*"),
-			anyRegion("scheduler", "schedule-group/"+prefix),
-			anyRegion("events", "rule/"+prefix+"-*"),
-			anyRegion("cloudwatch", "alarm:"+prefix+"-*"),
-			strings.Join([]string{"arn", a.partition, "cloudwatch", "", a.account, "dashboard/" + prefix}, ":"),
-			anyRegion("cloudformation", "stack/"+prefix+"/*"),
-			a.global("iam", "role/"+prefix+"-*"),
-			a.global("iam", "policy/"+prefix+"-*"),
-		}},
-	}
+	}, denyProtectTagChange(c.ProtectTag, a.s3("*/*"))...), Statement{Sid: "DenyThisSystemsResources", Deny: true, Actions: []string{"*"}, Resources: []string{
+		anyRegion("lambda", "function:"+prefix+"-*"),
+		anyRegion("logs", "log-group:/commander/"+c.Stage+"/*"),
+		anyRegion("sqs", prefix+"-*"),
+		anyRegion("scheduler", "schedule/"+prefix+"/*"),
+		anyRegion("scheduler", "schedule-group/"+prefix),
+		anyRegion("events", "rule/"+prefix+"-*"),
+		anyRegion("cloudwatch", "alarm:"+prefix+"-*"),
+		strings.Join([]string{"arn", a.partition, "cloudwatch", "", a.account, "dashboard/" + prefix}, ":"),
+		anyRegion("cloudformation", "stack/"+prefix+"/*"),
+		a.global("iam", "role/"+prefix+"-*"),
+		a.global("iam", "policy/"+prefix+"-*"),
+	}})
 }
 
 // document turns statements into a policy document.

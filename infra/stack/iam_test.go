@@ -1,9 +1,12 @@
 package stack_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -155,14 +158,65 @@ func TestDestructiveActionsDeniedOnProtected(t *testing.T) {
 	}
 }
 
-func TestS3ObjectDeletesDeniedOnProtectedObjects(t *testing.T) {
-	for fn, stmts := range roleStatements(t, "dev") {
-		if !slices.ContainsFunc(stmts, func(s statement) bool {
-			return s.effect == "Deny" && slices.Contains(s.actions, "s3:DeleteObject") && slices.Contains(s.actions, "s3:DeleteObjectVersion") &&
-				protects(s, "s3:ExistingObjectTag/commander:protect")
-		}) {
-			t.Errorf("%s: no Deny of object deletes on s3:ExistingObjectTag/commander:protect=true", fn)
+// No role, and no role under the boundary, can strip or change the
+// protection tag of a protected resource or object: every tagging action a
+// role holds has a Deny with the guard's conditions (untagging: the key is
+// named at all; tagging: the key is named and not set to true).
+func TestProtectionTagCannotBeStripped(t *testing.T) {
+	type deny struct {
+		actions []string
+		key     string // the resource's tag under the guard's rule
+		request string // "": any removal; else the request key that must be "true"
+	}
+	wants := []deny{
+		{stack.UntagActions, "aws:ResourceTag/commander:protect", ""},
+		{stack.TagActions, "aws:ResourceTag/commander:protect", "aws:RequestTag/commander:protect"},
+		{stack.ObjectUntaggingActions, "s3:ExistingObjectTag/commander:protect", ""},
+		{stack.ObjectTaggingActions, "s3:ExistingObjectTag/commander:protect", "s3:RequestObjectTag/commander:protect"},
+	}
+	check := func(t *testing.T, stmts []statement) {
+		denied := map[string]bool{}
+		for _, w := range wants {
+			for _, a := range w.actions {
+				ok := slices.ContainsFunc(stmts, func(s statement) bool {
+					if s.effect != "Deny" || !slices.Contains(s.actions, a) || !protects(s, w.key) {
+						return false
+					}
+					notTrue, _ := s.conditions["StringNotEqualsIgnoreCase"].(map[string]any)
+					if w.request == "" {
+						if len(notTrue) != 1 { // nothing lets a removal through
+							return false
+						}
+					} else if fmt.Sprint(notTrue[w.request]) != "true" {
+						return false
+					}
+					if strings.HasPrefix(w.key, "s3:") {
+						return true // an object's whole tag set is replaced or removed: no aws:TagKeys
+					}
+					names, _ := s.conditions["ForAnyValue:StringEqualsIgnoreCase"].(map[string]any)
+					return strings.Contains(fmt.Sprint(names["aws:TagKeys"]), "commander:protect")
+				})
+				if !ok {
+					t.Errorf("%s has no Deny of removing or changing commander:protect on protected resources", a)
+				}
+				denied[a] = true
+			}
 		}
+		for _, s := range stmts {
+			for _, a := range s.actions {
+				if s.effect == "Allow" && strings.Contains(a, "Tag") && !strings.Contains(a, ":List") && !strings.Contains(a, ":Get") && !strings.Contains(a, ":Describe") &&
+					a != "s3:PutBucketTagging" && !denied[a] {
+					t.Errorf("%s may be used to strip the protection tag: it is not among the denied tagging actions", a)
+				}
+			}
+		}
+	}
+	for stage := range resources {
+		for fn, stmts := range roleStatements(t, stage) {
+			t.Run(stage+"/"+fn, func(t *testing.T) { check(t, stmts) })
+		}
+		_, b := boundaryOf(t, stage)
+		t.Run(stage+"/boundary", func(t *testing.T) { check(t, statementsOf(b)) })
 	}
 }
 
@@ -596,5 +650,79 @@ func TestCallerPolicies(t *testing.T) {
 				t.Errorf("a caller policy grants %s: direct invocation is granted apart", a)
 			}
 		}
+	}
+}
+
+// conditionCheck is the pinned IAM reference's check (make tools installs
+// it): every condition key must be one its action supports, or the
+// statement silently does nothing for that action.
+func conditionCheck(t *testing.T) string {
+	t.Helper()
+	tool, err := exec.LookPath("iam-condition-keys")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("iam-condition-keys is not installed (make tools: policy_sentry and parliament, pinned); CI requires it")
+		}
+		t.Skip("iam-condition-keys not installed: run make tools")
+	}
+	return tool
+}
+
+type keyCheck struct {
+	Where   string   `json:"where"`
+	Actions []string `json:"actions"`
+	Keys    []string `json:"keys"`
+}
+
+func runConditionCheck(t *testing.T, tool string, in []keyCheck) (string, error) {
+	t.Helper()
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(tool)
+	cmd.Stdin = bytes.NewReader(b)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestConditionKeysSupportedByTheirActions(t *testing.T) {
+	tool := conditionCheck(t)
+	var in []keyCheck
+	for _, stage := range []string{"dev", "prod"} {
+		for id, r := range resources[stage] {
+			for i, s := range statementsOf(r) {
+				var keys []string
+				for _, c := range s.conditions {
+					m, _ := c.(map[string]any)
+					keys = append(keys, slices.Collect(maps.Keys(m))...)
+				}
+				if len(keys) > 0 {
+					slices.Sort(keys)
+					in = append(in, keyCheck{Where: fmt.Sprintf("%s %s statement %d", stage, id, i), Actions: s.actions, Keys: keys})
+				}
+			}
+		}
+	}
+	if len(in) < 10 {
+		t.Fatalf("only %d conditioned statements found", len(in))
+	}
+	if out, err := runConditionCheck(t, tool, in); err != nil {
+		t.Errorf("condition keys the IAM reference does not support (%v):\n%s", err, out)
+	}
+}
+
+// The check can fail: a key an action does not evaluate, and an action that
+// does not exist, are both named.
+func TestConditionCheckRefuses(t *testing.T) {
+	tool := conditionCheck(t)
+	out, err := runConditionCheck(t, tool, []keyCheck{
+		{Where: "bad key", Actions: []string{"s3:DeleteObject"}, Keys: []string{"s3:ExistingObjectTag/commander:protect"}},
+		{Where: "bad action", Actions: []string{"ec2:TerminateInstance"}, Keys: []string{"aws:ResourceTag/commander:protect"}},
+		{Where: "good", Actions: []string{"ec2:TerminateInstances"}, Keys: []string{"aws:ResourceTag/commander:protect", "aws:RequestedRegion"}},
+	})
+	if err == nil || !strings.Contains(out, "bad key: s3:DeleteObject does not support the condition key s3:ExistingObjectTag/commander:protect") ||
+		!strings.Contains(out, "bad action: ec2:TerminateInstance is not an action") || strings.Contains(out, "good:") {
+		t.Errorf("check output (%v):\n%s", err, out)
 	}
 }

@@ -62,7 +62,9 @@ func OperatorName(c Config) string { return c.Name("api-operator") }
 // route). Neither grants lambda:InvokeFunction on the api function: direct
 // invocation is the operator's door, granted apart (docs/SECURITY.md).
 func (s *Stack) callerPolicies() {
-	arn := func(method, path string) *string { return s.API.ArnForExecuteApi(jsii.String(method), jsii.String(path), jsii.String("*")) }
+	arn := func(method, path string) *string {
+		return s.API.ArnForExecuteApi(jsii.String(method), jsii.String(path), jsii.String("*"))
+	}
 	var read []*string
 	for _, r := range ReadOnly(s.Config.Routes) {
 		read = append(read, arn(r.Method, r.ResourcePath()))

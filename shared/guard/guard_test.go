@@ -49,6 +49,18 @@ func TestProtectedConditions(t *testing.T) {
 	if _, ok := ProtectedConditions("commander:protect")["StringNotEqualsIgnoreCase"]["aws:RequestTag/commander:protect"]; ok {
 		t.Error("ProtectTagChangeConditions must not change ProtectedConditions' maps")
 	}
+	rm := ProtectTagRemovalConditions("commander:protect")
+	if _, ok := rm["StringNotEqualsIgnoreCase"]["aws:RequestTag/commander:protect"]; ok || rm["Null"]["aws:ResourceTag/commander:protect"] != "false" {
+		t.Errorf("a removal is refused whatever the request says: %v", rm)
+	}
+	obj := ObjectProtectTagChangeConditions("commander:protect")
+	if obj["Null"]["s3:ExistingObjectTag/commander:protect"] != "false" || obj["StringNotEqualsIgnoreCase"]["s3:ExistingObjectTag/commander:protect"] != "false" ||
+		obj["StringNotEqualsIgnoreCase"]["s3:RequestObjectTag/commander:protect"] != "true" {
+		t.Errorf("object conditions = %v", obj)
+	}
+	if _, ok := ObjectProtectedConditions("commander:protect")["StringNotEqualsIgnoreCase"]["s3:RequestObjectTag/commander:protect"]; ok {
+		t.Error("ObjectProtectTagChangeConditions must not change ObjectProtectedConditions' maps")
+	}
 	for _, tc := range []struct {
 		k    string
 		want bool

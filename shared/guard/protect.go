@@ -4,7 +4,7 @@ import "strings"
 
 // The protection rule, written once. Code and IAM read it from here: the jobs,
 // reactions and commands through Protected, the stack's policies through
-// ProtectedConditions and ProtectTagChangeConditions.
+// ProtectedConditions and the tag-change conditions built on it.
 //
 // A resource is protected when any of its tags has the protection key, compared
 // without regard to case and surrounding white space, and a value other than
@@ -50,13 +50,38 @@ func ProtectedConditions(key string) map[string]map[string]any {
 	}
 }
 
-// ProtectTagChangeConditions is the IAM condition block that holds for a
-// tagging request that removes or changes the protection tag of a protected
-// resource: the resource is protected, the request names the key, and it does
-// not set it to "true". Adding protection, or confirming it, stays allowed.
-func ProtectTagChangeConditions(key string) map[string]map[string]any {
+// ProtectTagRemovalConditions is the IAM condition block that holds for an
+// untagging request that names the protection key on a protected resource.
+// Untag actions see no aws:RequestTag, so any removal of the key is refused.
+func ProtectTagRemovalConditions(key string) map[string]map[string]any {
 	c := ProtectedConditions(key)
-	c["StringNotEqualsIgnoreCase"]["aws:RequestTag/"+key] = "true"
 	c["ForAnyValue:StringEqualsIgnoreCase"] = map[string]any{"aws:TagKeys": []string{key}}
+	return c
+}
+
+// ProtectTagChangeConditions is the IAM condition block that holds for a
+// tagging request that changes the protection tag of a protected resource:
+// the resource is protected, the request names the key, and it does not set
+// it to "true". Adding protection, or confirming it, stays allowed.
+func ProtectTagChangeConditions(key string) map[string]map[string]any {
+	c := ProtectTagRemovalConditions(key)
+	c["StringNotEqualsIgnoreCase"]["aws:RequestTag/"+key] = "true"
+	return c
+}
+
+// ObjectProtectedConditions is the same rule on an S3 object's own tags
+// (s3:ExistingObjectTag), which S3 evaluates for object tagging and reads,
+// not for DeleteObject or PutObject.
+func ObjectProtectedConditions(key string) map[string]map[string]any {
+	k := "s3:ExistingObjectTag/" + key
+	return map[string]map[string]any{"Null": {k: "false"}, "StringNotEqualsIgnoreCase": {k: "false"}}
+}
+
+// ObjectProtectTagChangeConditions holds for a PutObjectTagging that would
+// leave a protected object without protection: the new tag set does not
+// carry the key set to "true".
+func ObjectProtectTagChangeConditions(key string) map[string]map[string]any {
+	c := ObjectProtectedConditions(key)
+	c["StringNotEqualsIgnoreCase"]["s3:RequestObjectTag/"+key] = "true"
 	return c
 }
