@@ -8,6 +8,7 @@ import (
 	"github.com/aws-commander/commander/shared/alarm"
 	"github.com/aws-commander/commander/shared/boot"
 	"github.com/aws-commander/commander/shared/clock"
+	"github.com/aws-commander/commander/shared/runner"
 	"github.com/aws/aws-lambda-go/lambda"
 )
 
@@ -23,5 +24,5 @@ func main() {
 		Settings: d.Settings, Config: cfg, Log: d.Log, Clients: alarm.RegionClients(d.AWS),
 		Home: d.AWS.Region, Clock: clock.Real{}, Metrics: os.Stdout,
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(runner.Handler(h.Handle)) // raw bytes: bad input meets the strict decoder
 }

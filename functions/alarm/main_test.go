@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/alarm"
@@ -222,7 +223,7 @@ func TestBootstrapRefusesBadSettings(t *testing.T) {
 	if strings.Contains(string(out), `"status"`) {
 		t.Fatalf("the handler ran despite a bad setting: %s", out)
 	}
-	if !strings.Contains(fn.Output(), `COMMANDER_ALARM_ACTIONS=\"prod-=explode\" is invalid`) {
+	if !fn.AwaitOutput(`COMMANDER_ALARM_ACTIONS=\"prod-=explode\" is invalid`, 5*time.Second) {
 		t.Errorf("the function's log must name the variable and value; got %s", fn.Output())
 	}
 }

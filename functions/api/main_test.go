@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/api"
@@ -113,7 +114,7 @@ func TestBootstrapRefusesBadSettings(t *testing.T) {
 	if strings.Contains(string(out), `"statusCode":200`) {
 		t.Fatalf("the handler ran despite a bad setting: %s", out)
 	}
-	if !strings.Contains(fn.Output(), `COMMANDER_BACKUP_FUNCTION=\"not a function name\" is invalid`) {
+	if !fn.AwaitOutput(`COMMANDER_BACKUP_FUNCTION=\"not a function name\" is invalid`, 5*time.Second) {
 		t.Errorf("the function's log must name the variable and value; got %s", fn.Output())
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/backup"
 	"github.com/aws-commander/commander/shared/boot"
+	"github.com/aws-commander/commander/shared/runner"
 	"github.com/aws/aws-lambda-go/lambda"
 )
 
@@ -17,5 +18,5 @@ func main() {
 		d.Log.Error("invalid configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(backup.New(d, c, os.Stdout).Handle)
+	lambda.Start(runner.Handler(backup.New(d, c, os.Stdout).Handle)) // raw bytes: bad input meets the strict decoder
 }

@@ -113,13 +113,7 @@ func TestBootstrapRefusesBadSettings(t *testing.T) {
 			if strings.Contains(string(out), `"function":"backup"`) {
 				t.Fatalf("the handler ran despite a bad setting: %s", out)
 			}
-			// The RIE may answer before the failed start's log line reaches us.
-			want := c.variable + `=\"` + c.value + `\" is invalid`
-			deadline := time.Now().Add(5 * time.Second)
-			for !strings.Contains(fn.Output(), want) && time.Now().Before(deadline) {
-				time.Sleep(50 * time.Millisecond)
-			}
-			if !strings.Contains(fn.Output(), want) {
+			if !fn.AwaitOutput(c.variable+`=\"`+c.value+`\" is invalid`, 5*time.Second) {
 				t.Errorf("the function's log must name the variable and value; got %s", fn.Output())
 			}
 		})

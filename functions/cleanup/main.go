@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/boot"
 	"github.com/aws-commander/commander/shared/cleanup"
+	"github.com/aws-commander/commander/shared/runner"
 	"github.com/aws/aws-lambda-go/lambda"
 )
 
@@ -18,5 +19,5 @@ func main() {
 		d.Log.Error("invalid configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(cleanup.New(d, pols, os.Stdout).Handle)
+	lambda.Start(runner.Handler(cleanup.New(d, pols, os.Stdout).Handle)) // raw bytes: bad input meets the strict decoder
 }

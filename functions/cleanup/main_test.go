@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/awsclient/ec2client"
@@ -202,7 +203,7 @@ func TestBootstrapRefusesBadPolicy(t *testing.T) {
 	if strings.Contains(string(out), `"function":"cleanup"`) {
 		t.Fatalf("the handler ran despite a bad policy: %s", out)
 	}
-	if !strings.Contains(fn.Output(), `policies[0].filters[0].regex: invalid regex \"(\"`) {
+	if !fn.AwaitOutput(`policies[0].filters[0].regex: invalid regex \"(\"`, 5*time.Second) {
 		t.Errorf("the log must name the path in the document; got %s", fn.Output())
 	}
 }

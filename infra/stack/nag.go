@@ -1,6 +1,10 @@
 package stack
 
 import (
+	"regexp"
+	"slices"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -16,14 +20,9 @@ func AddChecks(scope constructs.IConstruct) {
 // suppressions lists every cdk-nag finding the design accepts, each with the
 // reason; anything else fails synth and the tests.
 func (s *Stack) suppressions() {
+	policies := Policies(s.Config)
 	for name, role := range s.Roles {
-		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("AwsSolutions-IAM5"),
-			Reason: jsii.String("The " + name + " function manages resources it selects at run time by tag or request, so its ARNs end in a type wildcard " +
-				"(instance/*, snapshot/*, function:*, role/*) within this account and the configured regions; Describe/List actions, X-Ray and " +
-				"kms:ViaService-conditioned KMS use have no resource-level permissions and take Resource *. Destructive actions are denied on " +
-				"resources tagged " + s.Config.ProtectTag + "=true."),
-		}}, jsii.Bool(true))
+		cdknag.NagSuppressions_AddResourceSuppressions(role, WildcardSuppressions(policies[name]), jsii.Bool(true))
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(s.Boundary, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
@@ -56,4 +55,89 @@ func (s *Stack) suppressions() {
 			map[string]any{"regex": "/^Resource::<(Backup|Cleanup)Function[0-9A-F]+\\.Arn>:\\*$/g"},
 		},
 	}}, jsii.Bool(false))
+}
+
+// WildcardSuppressions are the AwsSolutions-IAM5 suppressions of one role's
+// statements: one per wildcard resource, applying to that resource only and
+// naming the actions it grants and why, so the template says of every
+// wildcard what it is for, and a wildcard of another role is not covered.
+func WildcardSuppressions(stmts []Statement) *[]*cdknag.NagPackSuppression {
+	type grant struct {
+		actions, keys, destructive []string
+	}
+	grants, order := map[string]*grant{}, []string{}
+	for _, st := range stmts {
+		if st.Deny {
+			continue
+		}
+		for _, r := range st.Resources {
+			if !strings.Contains(r, "*") {
+				continue
+			}
+			g := grants[r]
+			if g == nil {
+				g = &grant{}
+				grants[r], order = g, append(order, r)
+			}
+			g.actions = append(g.actions, st.Actions...)
+			for _, kv := range st.Conditions {
+				for k := range kv {
+					g.keys = append(g.keys, k)
+				}
+			}
+			for _, a := range st.Actions {
+				if slices.Contains(Destructive, a) {
+					g.destructive = append(g.destructive, a)
+				}
+			}
+		}
+	}
+	out := []*cdknag.NagPackSuppression{}
+	for _, r := range order {
+		g := grants[r]
+		for _, l := range []*[]string{&g.actions, &g.keys, &g.destructive} {
+			slices.Sort(*l)
+			*l = slices.Compact(*l)
+		}
+		applies, what := wildcardFinding(r)
+		reason := strings.Join(g.actions, ", ") + " on " + what + ": " + wildcardWhy(r, g.keys, g.destructive)
+		out = append(out, &cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String(reason), AppliesTo: &[]any{applies}})
+	}
+	return &out
+}
+
+// wildcardFinding is the finding cdk-nag reports for resource r (tokens such
+// as the partition and account render as <AWS::…>, whatever the region).
+func wildcardFinding(r string) (applies any, what string) {
+	if r == "*" {
+		return "Resource::*", "Resource *"
+	}
+	parts := strings.SplitN(r, ":", 6)
+	if len(parts) < 6 {
+		return "Resource::" + r, r
+	}
+	service, rest := parts[2], parts[5]
+	body := "^Resource::arn:<AWS::Partition>:" + regexp.QuoteMeta(service) + ":(<AWS::Region>|[*a-z0-9-]*):(<AWS::AccountId>|[0-9]*):" + regexp.QuoteMeta(rest) + "$"
+	return map[string]any{"regex": "/" + strings.ReplaceAll(body, "/", `\/`) + "/g"}, service + " " + rest
+}
+
+func wildcardWhy(r string, keys, destructive []string) string {
+	var why string
+	switch {
+	case r == "*":
+		why = "these are Describe, List, Get and metric calls, which support no resource-level permission, or actions whose condition keys below scope them (TestResourceStarOnlyWhereNeeded)"
+	default:
+		why = "the function acts on the resources it selects at run time (by tag, age or the caller's request) within this account, so the ARN ends in a wildcard of that type"
+	}
+	if len(keys) > 0 {
+		why += "; scoped by the condition keys " + strings.Join(keys, ", ")
+	}
+	if len(destructive) > 0 {
+		if strings.Contains(r, ":s3:") {
+			why += "; S3 evaluates no bucket tags without ABAC and no object tags on DeleteObject, so the code refuses protected buckets and objects (docs/SECURITY.md)"
+		} else {
+			why += "; the protection policy denies " + strings.Join(destructive, ", ") + " on protected resources"
+		}
+	}
+	return why
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,6 +75,10 @@ func TestNagSuppressionsHaveReasons(t *testing.T) {
 				if !strings.HasPrefix(s["id"].(string), "AwsSolutions-") || len(reason) < 60 {
 					t.Errorf("%s %s: suppression %v lacks a specific reason", stage, id, s)
 				}
+				// A wildcard is accepted one finding at a time, never for a whole resource.
+				if applies, _ := s["applies_to"].([]any); s["id"] == "AwsSolutions-IAM5" && len(applies) == 0 {
+					t.Errorf("%s %s: an IAM5 suppression without applies_to accepts every wildcard, present and future: %.200v", stage, id, s)
+				}
 			}
 		}
 	}
@@ -107,5 +112,68 @@ func TestCfnLint(t *testing.T) {
 	// One run for every stage: cfn-lint's start-up is most of its time.
 	if out, err := exec.Command(lint, args...).CombinedOutput(); err != nil {
 		t.Errorf("cfn-lint: %v\n%s", err, out)
+	}
+}
+
+// Each wildcard gets its own suppression, matching only its own finding as
+// cdk-nag renders it, with a reason that names its actions and what guards them.
+func TestWildcardSuppressions(t *testing.T) {
+	part, acct, region := *awscdk.Aws_PARTITION(), *awscdk.Aws_ACCOUNT_ID(), *awscdk.Aws_REGION()
+	instances := "arn:" + part + ":ec2:" + region + ":" + acct + ":instance/*"
+	buckets := "arn:" + part + ":s3:::*"
+	sup := *stack.WildcardSuppressions([]stack.Statement{
+		{Actions: []string{"ec2:DescribeInstances"}, Resources: []string{"*"}},
+		{Actions: []string{"ec2:TerminateInstances", "ec2:CreateTags"}, Resources: []string{instances}},
+		{Actions: []string{"s3:DeleteBucket"}, Resources: []string{buckets}},
+		{Actions: []string{"lambda:CreateFunction"}, Resources: []string{"*"}, Conditions: map[string]map[string]any{"StringEquals": {"aws:RequestTag/commander:managed-by": "commander"}}},
+		{Deny: true, Actions: []string{"ec2:TerminateInstances"}, Resources: []string{"*"}},
+		{Actions: []string{"sqs:SendMessage"}, Resources: []string{"arn:" + part + ":sqs:" + region + ":" + acct + ":commander-dev-dlq"}},
+	})
+	if len(sup) != 3 {
+		t.Fatalf("%d suppressions, want one per wildcard resource (Resource *, instance/*, bucket *)", len(sup))
+	}
+	cases := []struct {
+		name     string
+		i        int
+		matches  []string
+		misses   []string
+		inReason []string
+	}{
+		{"Resource *", 0, []string{"Resource::*"}, nil, []string{"ec2:DescribeInstances", "lambda:CreateFunction", "aws:RequestTag/commander:managed-by"}},
+		{"instances", 1,
+			[]string{"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*", "Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:instance/*"},
+			[]string{"Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:volume/*", "Resource::arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:instance/*/x"},
+			[]string{"ec2:CreateTags, ec2:TerminateInstances", "protection policy denies ec2:TerminateInstances"}},
+		{"buckets", 2, []string{"Resource::arn:<AWS::Partition>:s3:::*"}, []string{"Resource::arn:<AWS::Partition>:s3:::*/*"}, []string{"s3:DeleteBucket", "the code refuses protected buckets"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := sup[c.i]
+			match := func(finding string) bool {
+				switch a := (*s.AppliesTo)[0].(type) {
+				case string:
+					return a == finding
+				case map[string]any:
+					re := a["regex"].(string)
+					return regexp.MustCompile(strings.TrimSuffix(strings.TrimPrefix(re, "/"), "/g")).MatchString(finding)
+				}
+				return false
+			}
+			for _, f := range c.matches {
+				if !match(f) {
+					t.Errorf("%v does not match %s", (*s.AppliesTo)[0], f)
+				}
+			}
+			for _, f := range c.misses {
+				if match(f) {
+					t.Errorf("%v matches %s too", (*s.AppliesTo)[0], f)
+				}
+			}
+			for _, w := range c.inReason {
+				if !strings.Contains(*s.Reason, w) {
+					t.Errorf("reason %q lacks %q", *s.Reason, w)
+				}
+			}
+		})
 	}
 }

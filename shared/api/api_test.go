@@ -134,6 +134,7 @@ func TestBadRequests(t *testing.T) {
 		{"direct number out of range", []byte(`{"action":"thing.create","params":{"name":"a","ratio":1.5}}`), 400, "InvalidParameter", "ratio", "a number from 0 to 1"},
 		{"http number not a number", httpEvent("POST", "/things", "ratio=NaN", `{"name":"a"}`), 400, "InvalidParameter", "ratio", "a number"},
 		{"direct enum", []byte(`{"action":"thing.create","params":{"name":"a","kind":"c"}}`), 400, "InvalidParameter", "kind", "among a, b"},
+		{"direct list as a comma string", []byte(`{"action":"thing.create","params":{"name":"a","ids":"1,2"}}`), 400, "InvalidParameter", "ids", "JSON array of strings"},
 		{"direct list too long", []byte(`{"action":"thing.create","params":{"name":"a","ids":["1","2","3"]}}`), 400, "InvalidParameter", "ids", "at most 2 items"},
 		{"direct map of numbers", []byte(`{"action":"thing.create","params":{"name":"a","tags":{"k":1}}}`), 400, "InvalidParameter", "tags", "string values"},
 		{"direct bool as string", []byte(`{"action":"thing.create","params":{"name":"a","wait":"yes"}}`), 400, "InvalidParameter", "wait", "true or false"},
@@ -197,7 +198,8 @@ func TestEntryPointsAgree(t *testing.T) {
 	}{
 		{"direct with defaults", []byte(`{"action":"thing.create","params":{"name":"abc"}}`), map[string]any{"name": "abc", "size": 8.0}},
 		// A number in a JSON body is a JSON number: "size":"9" is refused (TestBadRequests).
-		{"http body", httpEvent("POST", "/things", "", `{"name":"abc","size":9,"ids":"x,y"}`), map[string]any{"name": "abc", "size": 9.0, "ids": []any{"x", "y"}}},
+		{"http body", httpEvent("POST", "/things", "", `{"name":"abc","size":9,"ids":["x","y"]}`), map[string]any{"name": "abc", "size": 9.0, "ids": []any{"x", "y"}}},
+		{"http query list", httpEvent("POST", "/things", "ids=x,y", `{"name":"abc"}`), map[string]any{"name": "abc", "size": 8.0, "ids": []any{"x", "y"}}},
 		{"http query number", httpEvent("POST", "/things", "ratio=0.25", `{"name":"abc"}`), map[string]any{"name": "abc", "size": 8.0, "ratio": 0.25}},
 		{"http query and path", httpEvent("GET", "/things/abc", "verbose=true", ""), map[string]any{"name": "abc", "verbose": true}},
 		{"http greedy path, escaped", httpEvent("GET", "/things/abc/files/a/b%20c.txt", "", ""), map[string]any{"name": "abc", "key": "a/b c.txt"}},
@@ -336,4 +338,58 @@ func TestPanicIsLogged(t *testing.T) {
 	if !strings.Contains(buf.String(), `"msg":"command panicked"`) || !strings.Contains(buf.String(), `"panic":"boom"`) || !strings.Contains(buf.String(), `"requestId":"req-1"`) {
 		t.Errorf("log = %s", buf.String())
 	}
+}
+
+// Tags are declared once (api.Tags) with AWS's own limits; a key that AWS or
+// commander sets itself is refused with the rule, never dropped.
+func TestTagsParam(t *testing.T) {
+	echo := func(_ context.Context, c *api.Call) (any, error) { return c.Params, nil }
+	reg, err := api.NewRegistry([]api.Command{{Action: "thing.tag", Method: "POST", Path: "/tag", Run: echo, Params: []api.Param{api.Tags("")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	many := map[string]string{}
+	for i := range api.MaxUserTags + 1 {
+		many[fmt.Sprintf("k%d", i)] = "v"
+	}
+	cases := []struct {
+		name string
+		tags map[string]string
+		want string // "" accepted; else in the error
+	}{
+		{"ordinary", map[string]string{"team": "web", "cost-center": "42", "empty": ""}, ""},
+		{"protection may be asked for", map[string]string{"commander:protect": "true"}, ""},
+		{"key of 128 characters", map[string]string{strings.Repeat("é", 128): "v"}, ""},
+		{"key of 129 characters", map[string]string{strings.Repeat("é", 129): "v"}, "key"},
+		{"value of 256 characters", map[string]string{"k": strings.Repeat("a", 256)}, ""},
+		{"value of 257 characters", map[string]string{"k": strings.Repeat("a", 257)}, `the value of "k" does not`},
+		{"value with a character AWS refuses", map[string]string{"k": "a;b"}, `the value of "k" does not`},
+		{"aws: prefix", map[string]string{"AWS:cloudformation:stack-name": "x"}, `key "AWS:cloudformation:stack-name" does not`},
+		{"commander's own key", map[string]string{"commander:managed-by": "someone"}, `key "commander:managed-by" does not`},
+		{"commander's own key in another case", map[string]string{"Commander:Created-By": "admin"}, `does not`},
+		{"too many", many, "at most 40 items"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			params, _ := json.Marshal(map[string]any{"tags": c.tags})
+			_, p, e := reg.Resolve(api.Request{Action: "thing.tag", Body: map[string]json.RawMessage{"tags": json.RawMessage(mustField(t, params, "tags"))}})
+			switch {
+			case c.want == "" && e != nil:
+				t.Fatalf("refused: %v", e)
+			case c.want == "" && len(p["tags"].(map[string]string)) != len(c.tags):
+				t.Errorf("tags = %v, want all of %v", p["tags"], c.tags)
+			case c.want != "" && (e == nil || e.Field != "tags" || !strings.Contains(e.Message, c.want)):
+				t.Errorf("error = %+v; want tags refused mentioning %q", e, c.want)
+			}
+		})
+	}
+}
+
+func mustField(t *testing.T, obj []byte, name string) []byte {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(obj, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m[name]
 }

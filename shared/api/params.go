@@ -32,6 +32,7 @@ type Param struct {
 	Doc      string   `json:"doc,omitempty"`
 	Enum     []string `json:"enum,omitempty"`    // String or each List item
 	Pattern  Matcher  `json:"-"`                 // String, each List item, each Map key
+	Values   Matcher  `json:"-"`                 // each Map value (nil: any string)
 	Accepts  string   `json:"accepts,omitempty"` // what Pattern means, in words
 	Min      int64    `json:"min,omitempty"`     // Int
 	Max      int64    `json:"max,omitempty"`     // Int value; String/Object bytes; List/Map items (0: no bound)
@@ -164,13 +165,11 @@ func (p Param) parse(v value) (any, *Error) {
 			}
 			out = b
 		case List:
+			// In JSON a list is an array: "a,b" is a string, refused rather
+			// than split (only a query, which has no arrays, comma-separates).
 			var items []string
-			if json.Unmarshal(v.json, &items) != nil {
-				var s string
-				if json.Unmarshal(v.json, &s) != nil {
-					return nil, bad()
-				}
-				return p.parse(value{text: &s})
+			if json.Unmarshal(v.json, &items) != nil || items == nil {
+				return nil, Invalid(p.Name, p.Rule()+"; in a JSON body or params, a JSON array of strings")
 			}
 			out = items
 		case Map:
@@ -226,9 +225,12 @@ func (p Param) check(out any) *Error {
 		if p.Max != 0 && int64(len(x)) > p.Max {
 			return bad
 		}
-		for k := range x {
+		for k, v := range x {
 			if p.Pattern != nil && !p.Pattern.MatchString(k) {
 				return Invalid(p.Name, fmt.Sprintf("%s; key %q does not", p.Rule(), truncate(k, 64)))
+			}
+			if p.Values != nil && !p.Values.MatchString(v) {
+				return Invalid(p.Name, fmt.Sprintf("%s; the value of %q does not", p.Rule(), truncate(k, 64)))
 			}
 		}
 	case json.RawMessage:

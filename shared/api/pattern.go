@@ -2,7 +2,11 @@ package api
 
 import (
 	"regexp"
+	"strings"
+	"time"
 	"unicode/utf8"
+
+	"github.com/aws-commander/commander/shared/tags"
 )
 
 // Matcher is what a Param's Pattern does: a *regexp.Regexp, or a Bounded.
@@ -55,3 +59,34 @@ func (b Bounded) MatchString(s string) bool {
 // TagKey is an AWS tag key: 1 to 128 letters, digits, spaces or _ . : / = + - @,
 // one pattern for every service's tags.
 var TagKey = Bound(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`, 128)
+
+// TagValue is an AWS tag value: 0 to 256 of the same characters.
+var TagValue = Bound(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`, 256)
+
+// MaxUserTags is how many tags a caller may give: with the tags commander
+// adds (tags.Managed, at most 10 with room to grow), a resource stays within
+// AWS's 50 tags per resource.
+const MaxUserTags = 40
+
+// Tags declares a command's tags parameter, the same for every service:
+// AWS's own limits on keys, values and count, and no key that AWS or
+// commander sets itself (aws:…, commander:managed-by, created-by,
+// created-at) — refused, not silently dropped or overwritten.
+func Tags(doc string) Param {
+	return Param{Name: "tags", Type: Map, Max: MaxUserTags, Pattern: userTagKey{}, Values: TagValue, Doc: doc,
+		Accepts: "tag keys of 1 to 128 and values of 0 to 256 letters, digits, spaces or _ . : / = + - @; no key under aws: or commander's own (managed-by, created-by, created-at)"}
+}
+
+type userTagKey struct{}
+
+func (userTagKey) MatchString(k string) bool {
+	if !TagKey.MatchString(k) || !tags.UserTag(k) {
+		return false
+	}
+	for own := range tags.Managed("", time.Time{}) {
+		if strings.EqualFold(strings.TrimSpace(k), own) {
+			return false
+		}
+	}
+	return true
+}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -131,6 +132,20 @@ func (f *Function) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 
 // Output is the last part of what the emulator and the function printed.
 func (f *Function) Output() string { return f.out.String() }
+
+// AwaitOutput waits up to d for the function's output to contain want and
+// reports whether it did: the RIE may answer an invocation before the log
+// line of a failed start reaches us.
+func (f *Function) AwaitOutput(want string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !strings.Contains(f.Output(), want) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}
 
 // Stop ends the emulator and the function process.
 func (f *Function) Stop() {

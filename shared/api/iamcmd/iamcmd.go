@@ -92,7 +92,7 @@ func Commands(d Deps) []api.Command {
 				{Name: "policyArns", Type: api.List, Max: 20, Pattern: policyArnRE, Accepts: "managed policy ARNs such as arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess"},
 				{Name: "description", Type: api.String, Pattern: descRE, Accepts: "up to 1000 printable characters"},
 				{Name: "path", Type: api.String, Default: d.Bounds.RolePath, Pattern: pathRE, Accepts: "an IAM path under the api's role path " + d.Bounds.RolePath},
-				{Name: "tags", Type: api.Map, Max: 40, Pattern: api.TagKey, Accepts: "tag keys of 1 to 128 characters"},
+				api.Tags(""),
 			}, Run: d.createRole},
 		{Action: "iam.createInstanceProfile", Method: http.MethodPost, Path: "/iam/instance-profiles", Mutates: true,
 			Summary: "Create an instance profile holding a role (for ec2.launch's instanceProfile).",

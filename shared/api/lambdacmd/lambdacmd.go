@@ -172,7 +172,7 @@ func Commands(d Deps) []api.Command {
 		{Name: "timeoutSeconds", Type: api.Int, Min: 1, Max: 900, Default: int64(s.LambdaTimeoutSeconds)},
 		{Name: "environment", Type: api.Map, Max: 100, Pattern: envKeyRE, Accepts: "variable names of letters, digits and _"},
 		{Name: "description", Type: api.String, Max: 256},
-		{Name: "tags", Type: api.Map, Max: 40, Pattern: api.TagKey, Accepts: "tag keys of 1 to 128 characters"},
+		api.Tags(""),
 	}, codeParams()...)
 	return []api.Command{
 		{Action: "lambda.deploy", Method: http.MethodPost, Path: "/lambda/functions", Mutates: true,

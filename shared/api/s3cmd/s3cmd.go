@@ -99,7 +99,7 @@ func Commands(d Deps) []api.Command {
 				{Name: "kmsKeyId", Type: api.String, Pattern: kmsKeyRE, Accepts: "a KMS key id, alias or ARN", Doc: "with aws:kms; default COMMANDER_S3_KMS_KEY"},
 				{Name: "noncurrentDays", Type: api.Int, Min: 1, Max: 36500, Default: int64(s.BackupRetentionDays), Doc: "noncurrent versions expire after this many days"},
 				{Name: "cors", Type: api.Object, Max: 64 << 10, Doc: `[{"allowedOrigins":["https://example.com"],"allowedMethods":["GET","PUT"],"allowedHeaders":["*"],"maxAgeSeconds":3000}]`},
-				{Name: "tags", Type: api.Map, Max: 40, Pattern: api.TagKey, Accepts: "tag keys of 1 to 128 characters"},
+				api.Tags(""),
 			}, Run: d.createBucket},
 		{Action: "s3.deleteBucket", Method: http.MethodDelete, Path: "/s3/buckets/{bucket}", Mutates: true,
 			Summary: "Delete a bucket; a non-empty one only with empty=true, which deletes every version and delete marker in batches of 1000. Refused when protected.",

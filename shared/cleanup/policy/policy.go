@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/aws-commander/commander/shared/strictjson"
 	"math"
 	"regexp"
 	"slices"
@@ -218,6 +219,10 @@ func Parse(doc []byte) (Document, error) {
 	}
 	var raw any
 	if doc[0] == '{' {
+		// One strict decoder: a key given twice is refused, not last-wins.
+		if err := strictjson.Check(doc); err != nil {
+			return Document{}, fmt.Errorf("policy document is not valid JSON (strict: each key once, UTF-8, finite numbers): %w", err)
+		}
 		dec := json.NewDecoder(bytes.NewReader(doc))
 		dec.UseNumber()
 		if err := dec.Decode(&raw); err != nil {

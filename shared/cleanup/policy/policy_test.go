@@ -141,6 +141,10 @@ func TestParseRefusesBadDocuments(t *testing.T) {
 		{"empty", ``, "policy document is empty"},
 		{"not yaml", "policies: [", "not valid YAML"},
 		{"not json", `{"policies": [}`, "not valid JSON"},
+		// The same document twice in one mapping: neither parser picks one.
+		{"json key twice", `{"policies": [], "policies": [{"name": "x"}]}`, `key "policies" is given twice`},
+		{"json key twice, nested", `{"policies": [{"name": "a", "name": "b", "resource": "ec2:volume", "action": "delete"}]}`, `policies[0]: key "name" is given twice`},
+		{"yaml key twice", "policies:\n  - name: a\n    name: b\n    resource: ec2:volume\n    action: delete\n", `mapping key "name" already defined`},
 		{"not a mapping", `[1, 2]`, "document: must be a mapping"},
 		{"unknown top-level field", "polices: []", "polices: unknown field; accepts version, policies"},
 		{"no policies", "version: 1", "policies: required"},
