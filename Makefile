@@ -34,14 +34,17 @@ export MOTO_SERVER    := $(TOOLS)/bin/moto_server
 export AWS_LAMBDA_RIE := $(TOOLS)/bin/aws-lambda-rie
 CFN_LINT              := $(TOOLS)/bin/cfn-lint
 IAM_CHECK             := $(TOOLS)/bin/iam-condition-keys
+QEMU_AARCH64          := $(TOOLS)/bin/qemu-aarch64-static
 export PATH           := $(TOOLS)/bin:$(PATH)
+# functions/artifacts runs the shipped linux/arm64 bootstraps from here.
+export COMMANDER_ARTIFACTS := $(CURDIR)/build
 
 .PHONY: help tools build test lint synth diff deploy destroy demo invoke bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-tools: $(MOTO_SERVER) $(AWS_LAMBDA_RIE) $(CFN_LINT) $(IAM_CHECK) ## install the pinned moto server, Lambda RIE, cfn-lint and IAM reference into .tools/
+tools: $(MOTO_SERVER) $(AWS_LAMBDA_RIE) $(CFN_LINT) $(IAM_CHECK) $(QEMU_AARCH64) ## install the pinned moto server, Lambda RIE, cfn-lint, IAM reference and qemu-aarch64 into .tools/
 
 # moto: the machine's own python3 when it already has moto==$(MOTO_VERSION) with
 # its server extras, otherwise a virtual environment in .tools/venv.
@@ -87,6 +90,23 @@ $(AWS_LAMBDA_RIE):
 	@mkdir -p $(TOOLS)/bin
 	GOBIN=$(TOOLS)/bin $(GO) install $(RIE_MODULE)
 
+# qemu-user runs the linux/arm64 build/<fn>/bootstrap on any host, so the test
+# executes the artifact that deploys: the machine's own, otherwise Debian's
+# qemu-user-static (apt-get update only when installing without it fails).
+$(QEMU_AARCH64):
+	@mkdir -p $(TOOLS)/bin
+	@host_path=$$(echo "$$PATH" | sed 's#$(TOOLS)/bin:##'); \
+	if ! found=$$(PATH=$$host_path command -v qemu-aarch64-static); then \
+		command -v apt-get >/dev/null || { echo "qemu-aarch64-static not found: install qemu-user-static (qemu-user)"; exit 1; }; \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		echo "installing qemu-user-static (apt-get)"; \
+		$$sudo apt-get install -y --no-install-recommends qemu-user-static \
+			|| { $$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends qemu-user-static; }; \
+		found=$$(PATH=$$host_path command -v qemu-aarch64-static); \
+	fi; \
+	ln -sf "$$found" $@
+	@$@ --version
+
 # lambda.norpc drops the Go1.x RPC runtime (provided.al2023 speaks the runtime
 # API); -s -w drop the symbol table and DWARF, while panics and stack traces
 # keep function names and lines (pclntab). Sizes in bytes: issue 9's budget.
@@ -97,7 +117,7 @@ build: ## build every function to build/<fn>/bootstrap (linux/arm64)
 		echo "build/$$fn/bootstrap $$(wc -c < build/$$fn/bootstrap | tr -d ' ') bytes"; \
 	done
 
-test: tools lint ## run every test (CI=true: an unreachable emulator fails the run)
+test: tools lint build ## run every test (CI=true: an unreachable emulator fails the run)
 	$(GO) test -count=1 -timeout 30m ./...  # -count=1: some tests build and run binaries the test cache cannot see
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./shared/trigger
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAlarmEvent$$' -fuzztime $(FUZZTIME) ./shared/alarm/alarmevent

@@ -19,5 +19,6 @@ func main() {
 		d.Log.Error("invalid configuration", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
+	srv.Metrics, srv.Namespace = os.Stdout, d.Settings.MetricsNamespace
 	lambda.Start(srv) // a lambda.Handler: raw payloads, so malformed JSON gets a 400
 }

@@ -2,8 +2,10 @@ package stack
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws-commander/commander/events"
+	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
@@ -44,16 +46,19 @@ func (s *Stack) observability() {
 		}
 	}
 
-	// EMF metrics are read with SEARCH over the Function dimension, so every
-	// metric a job emits shows up without the dashboard listing it by name.
+	// EMF metrics are the one vocabulary every function writes
+	// (report.WriteMetrics): per run under Job, per action under Job and
+	// Action. SEARCH finds each job's actions without listing them here.
 	ns := c.MetricsNamespace
-	search := func(label, filter, stat string) awscloudwatch.IMetric {
+	search := func(label, dims, filter, stat string) awscloudwatch.IMetric {
 		return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-			Expression: jsii.String(fmt.Sprintf(`SEARCH('{%s,Function} %s', '%s', 300)`, ns, filter, stat)),
+			Expression: jsii.String(fmt.Sprintf(`SEARCH('{%s,%s} %s', '%s', 300)`, ns, dims, filter, stat)),
 			Label:      jsii.String(label),
 			Period:     five,
 		})
 	}
+	perRun, perAction := report.DimJob, report.DimJob+","+report.DimAction
+	names := func(ms ...string) string { return `MetricName=("` + strings.Join(ms, `" OR "`) + `")` }
 	lambdaMetric := func(name, stat string) []awscloudwatch.IMetric {
 		var out []awscloudwatch.IMetric
 		for _, fn := range events.Functions {
@@ -67,7 +72,7 @@ func (s *Stack) observability() {
 	var actions []awscloudwatch.IWidget
 	for _, fn := range events.Functions {
 		actions = append(actions, graph("Actions by kind: "+fn, []awscloudwatch.IMetric{
-			search(fn, fmt.Sprintf(`Function="%s" NOT MetricName=("APICalls" OR "Duration" OR "DurationMs")`, fn), "Sum")}))
+			search(fn, perAction, fmt.Sprintf(`%s="%s" %s`, report.DimJob, fn, names(report.MetricDone, report.MetricPlanned, report.MetricSkipped, report.MetricFailed)), "Sum")}))
 	}
 	widgets := [][]awscloudwatch.IWidget{
 		{awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
@@ -81,13 +86,13 @@ func (s *Stack) observability() {
 		},
 		{
 			graph("Throttles", lambdaMetric("Throttles", "Sum")),
-			graph("AWS API calls per job (EMF)", []awscloudwatch.IMetric{search("api calls", `MetricName="APICalls"`, "Sum")}),
-			graph("Job duration (EMF, ms)", []awscloudwatch.IMetric{search("duration", `MetricName=("Duration" OR "DurationMs")`, "Maximum")}),
+			graph("AWS API calls per job (EMF)", []awscloudwatch.IMetric{search("api calls", perRun, names(report.MetricAPICalls), "Sum")}),
+			graph("Job duration (EMF, ms)", []awscloudwatch.IMetric{search("duration", perRun, names(report.MetricDuration), "Maximum")}),
 		},
 		actions[:3],
 		{
 			actions[3],
-			graph("Failed decisions (EMF)", []awscloudwatch.IMetric{search("failed", `MetricName=("Failed" OR "AlarmReactionsFailed" OR "Errors")`, "Sum")}),
+			graph("Failed decisions and runs (EMF)", []awscloudwatch.IMetric{search("failed", perRun, names(report.MetricFailed, report.MetricFailedRuns, report.MetricErrors), "Sum")}),
 			graph("Dead-letter queue depth", []awscloudwatch.IMetric{s.DLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")})}),
 		},
 	}

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/infra/stack"
+	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
@@ -432,6 +434,58 @@ func TestNoWildcardActions(t *testing.T) {
 					if strings.Contains(a, "*") && s.effect != "Deny" {
 						t.Errorf("%s %s allows %q", stage, id, a)
 					}
+				}
+			}
+		}
+	}
+}
+
+// Every EMF graph reads metrics some function emits: its dimensions, metric
+// names and Job values come from the one vocabulary (report.WriteMetrics),
+// so a renamed metric fails here rather than leaving a graph empty.
+func TestDashboardReadsEmittedMetrics(t *testing.T) {
+	search := regexp.MustCompile(`SEARCH\('\{([^}]*)\}([^']*)'`)
+	metricNames := regexp.MustCompile(`MetricName=\(?([^)]*?)\)?(?:\s|$)`)
+	quoted := regexp.MustCompile(`"([^"]+)"`)
+	jobs := regexp.MustCompile(report.DimJob + `="([^"]+)"`)
+	for _, d := range ofType("dev", "AWS::CloudWatch::Dashboard") {
+		// The body is dashboard JSON text, joined with tokens (the region).
+		var text strings.Builder
+		switch b := props(d)["DashboardBody"].(type) {
+		case string:
+			text.WriteString(b)
+		case map[string]any:
+			for _, part := range b["Fn::Join"].([]any)[1].([]any) {
+				if s, ok := part.(string); ok {
+					text.WriteString(s)
+				} else {
+					text.WriteString("TOKEN")
+				}
+			}
+		}
+		body := strings.ReplaceAll(text.String(), `\"`, `"`)
+		found := search.FindAllStringSubmatch(body, -1)
+		if len(found) < 5 {
+			t.Fatalf("%d SEARCH expressions in the dashboard: the pattern no longer matches it", len(found))
+		}
+		for _, m := range found {
+			dims, filter := strings.Split(m[1], ","), m[2]
+			if got := dims[1:]; !slices.Equal(got, []string{report.DimJob}) && !slices.Equal(got, []string{report.DimJob, report.DimAction}) {
+				t.Errorf("%s: dimensions %v are not a dimension set any function writes", m[0], got)
+			}
+			names := metricNames.FindStringSubmatch(filter)
+			if names == nil {
+				t.Errorf("%s: names no metric", m[0])
+				continue
+			}
+			for _, q := range quoted.FindAllStringSubmatch(names[1], -1) {
+				if !slices.Contains(report.Vocabulary, q[1]) {
+					t.Errorf("%s: metric %q is emitted by no function (report.Vocabulary)", m[0], q[1])
+				}
+			}
+			for _, j := range jobs.FindAllStringSubmatch(filter, -1) {
+				if !slices.Contains(events.Functions, j[1]) {
+					t.Errorf("%s: job %q is no function", m[0], j[1])
 				}
 			}
 		}

@@ -20,7 +20,6 @@ import (
 	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/clock"
-	"github.com/aws-commander/commander/shared/metrics"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws-commander/commander/shared/tags"
@@ -655,36 +654,7 @@ func (h *Handler) finish(ctx context.Context, r *report.Report, counter *awsclie
 	if h.Metrics == nil {
 		return
 	}
-	m, err := metrics.New(h.Settings.MetricsNamespace, map[string]string{"Function": "alarm"})
-	if err != nil {
-		h.Log.WarnContext(ctx, "metrics", "error", err.Error())
-		return
-	}
-	m.Property("eventId", r.EventID)
-	m.Property("status", r.Status)
-	var done, planned, skipped, failed int
-	for k, n := range r.Counts {
-		switch {
-		case strings.HasSuffix(k, "."+report.Done):
-			done += n
-		case strings.HasSuffix(k, "."+report.Planned):
-			planned += n
-		case strings.HasSuffix(k, "."+report.Skipped):
-			skipped += n
-		case strings.HasSuffix(k, "."+report.Failed):
-			failed += n
-		}
-	}
-	if r.Status == report.StatusSkipped && len(r.Counts) == 0 {
-		skipped++
-	}
-	_ = m.Put("AlarmReactionsDone", float64(done), metrics.Count)
-	_ = m.Put("AlarmReactionsPlanned", float64(planned), metrics.Count)
-	_ = m.Put("AlarmReactionsSkipped", float64(skipped), metrics.Count)
-	_ = m.Put("AlarmReactionsFailed", float64(failed), metrics.Count)
-	_ = m.Put("APICalls", float64(r.APICallsTotal), metrics.Count)
-	_ = m.Put("Duration", float64(r.DurationMs), metrics.Milliseconds)
-	if err := m.Flush(h.Metrics); err != nil {
+	if err := r.WriteMetrics(h.Metrics, h.Settings.MetricsNamespace, nil); err != nil {
 		h.Log.WarnContext(ctx, "metrics", "error", err.Error())
 	}
 }

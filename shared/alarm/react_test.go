@@ -177,7 +177,7 @@ func TestReactions(t *testing.T) {
 			if d := rs[0].Detail; d.Alarm != singleAlarm || d.Target == nil || d.Target.ID != id || d.Target.Type != "ec2:instance" || rs[0].DetailType != events.AlarmReaction {
 				t.Errorf("audit event = %+v", rs[0])
 			}
-			if !strings.Contains(e.metrics.String(), `"AlarmReactionsDone":1`) {
+			if !strings.Contains(e.metrics.String(), `"Done":1`) {
 				t.Errorf("EMF = %s", e.metrics)
 			}
 		}},

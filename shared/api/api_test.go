@@ -393,3 +393,58 @@ func mustField(t *testing.T, obj []byte, name string) []byte {
 	}
 	return m[name]
 }
+
+// Every request writes the jobs' metric vocabulary with Job=api and the
+// command as the action: done, planned in a dry run, failed when refused.
+func TestServerMetrics(t *testing.T) {
+	cases := []struct {
+		name, want string
+		raw        []byte
+	}{
+		{"done", `"Action":"thing:create"`, []byte(`{"action":"thing.create","params":{"name":"abc"}}`)},
+		{"planned", `"Planned":1`, []byte(`{"action":"thing.create","params":{"name":"abc"},"dryRun":true}`)},
+		{"refused", `"SkippedRuns":1`, []byte(`{"action":"thing.create","params":{}}`)},
+		{"server error", `"FailedRuns":1`, []byte(`{"action":"thing.panic"}`)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var buf strings.Builder
+			s := &api.Server{Registry: registry(t), Metrics: &buf, Namespace: "Commander", Log: slog.New(slog.DiscardHandler)}
+			ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-1"})
+			if _, err := s.Handle(ctx, c.raw); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(buf.String(), `"Job":"api"`) || !strings.Contains(buf.String(), `"Runs":1`) || !strings.Contains(buf.String(), c.want) {
+				t.Errorf("metrics = %s; want Job=api, Runs=1 and %s", buf.String(), c.want)
+			}
+		})
+	}
+}
+
+// COMMANDER_DRY_RUN=true on the api makes every mutating command a dry run;
+// a request's dryRun:false does not lift it, and reads are unaffected.
+func TestForceDryRun(t *testing.T) {
+	cases := []struct {
+		name   string
+		raw    []byte
+		dryRun bool
+	}{
+		{"mutating, request says false", []byte(`{"action":"thing.create","params":{"name":"abc"},"dryRun":false}`), true},
+		{"mutating over HTTP", httpEvent("POST", "/things", "dryRun=false", `{"name":"abc"}`), true},
+		{"a read is no dry run", []byte(`{"action":"thing.get","params":{"name":"abc"}}`), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := &api.Server{Registry: registry(t), ForceDryRun: true, Log: slog.New(slog.DiscardHandler)}
+			ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-1",
+				InvokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:commander-test-api:" + api.IntegrationAlias})
+			out, err := s.Invoke(ctx, c.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(string(out), `dryRun\":true`) || strings.Contains(string(out), `"dryRun":true`); got != c.dryRun {
+				t.Errorf("dryRun = %v, want %v: %s", got, c.dryRun, out)
+			}
+		})
+	}
+}

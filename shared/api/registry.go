@@ -24,7 +24,7 @@ type Command struct {
 	Action  string  // service.verb, e.g. ec2.launch
 	Method  string  // GET, POST, PUT, DELETE
 	Path    string  // e.g. /ec2/instances/{id}; {name+} takes the rest of the path
-	Summary string  // one line for commands.list and the README
+	Summary string  // one line for commands.list and docs/COMMANDS.md
 	Params  []Param // path parameters are declared here too, by their template name
 	Mutates bool    // changes something: honours dryRun and is audited
 	Run     func(ctx context.Context, c *Call) (any, error)

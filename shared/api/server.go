@@ -1,9 +1,12 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
@@ -29,6 +33,14 @@ type Server struct {
 	Log      *slog.Logger
 	Audit    Auditor
 	Now      func() time.Time
+	// Metrics receives each request's metrics in the jobs' vocabulary
+	// (report.WriteMetrics, Job=api, Action=the command); nil writes none.
+	Metrics   io.Writer
+	Namespace string
+	// ForceDryRun (COMMANDER_DRY_RUN=true on the function) makes every
+	// mutating command a dry run, whatever the request says: as for the
+	// jobs, a caller cannot lift the deployment's dry-run.
+	ForceDryRun bool
 }
 
 // Response is the JSON body of every answer. A direct invocation receives
@@ -119,6 +131,8 @@ func (s *Server) Serve(ctx context.Context, req Request, derr *Error) Response {
 	counter := awsclient.NewCounter()
 	ctx = awsclient.WithCounter(ctx, counter)
 	resp := Response{RequestID: req.RequestID, DryRun: req.DryRun}
+	started := now()
+	defer func() { s.metrics(ctx, req, resp, started, now(), counter) }()
 	fail := func(e *Error) Response {
 		resp.StatusCode, resp.Error, resp.Result = e.Status, e, nil
 		resp.APICalls = counter.Total()
@@ -135,7 +149,7 @@ func (s *Server) Serve(ctx context.Context, req Request, derr *Error) Response {
 		return fail(verr)
 	}
 	resp.Action = cmd.Action
-	resp.DryRun = req.DryRun && cmd.Mutates
+	resp.DryRun = (req.DryRun || s.ForceDryRun) && cmd.Mutates
 	call := &Call{Action: cmd.Action, Params: params, DryRun: resp.DryRun, Direct: !req.HTTP,
 		Caller: req.Caller, RequestID: req.RequestID, Token: req.Token, Now: now().UTC()}
 	start := time.Now()
@@ -157,6 +171,39 @@ func (s *Server) Serve(ctx context.Context, req Request, derr *Error) Response {
 		}
 	}
 	return resp
+}
+
+// metrics writes one request as a one-decision report: the command is its
+// action (ec2:stop for ec2.stop), done, planned (a dry run) or failed; a
+// refused request is a skipped run, a server error a failed one.
+func (s *Server) metrics(ctx context.Context, req Request, resp Response, started, end time.Time, counter *awsclient.Counter) {
+	if s.Metrics == nil {
+		return
+	}
+	trigger := "direct"
+	if req.HTTP {
+		trigger = "http"
+	}
+	r := report.New("api", trigger, resp.DryRun, started, 1)
+	r.EventID, r.IdempotencyKey = req.RequestID, req.Token
+	action := strings.ReplaceAll(cmp.Or(resp.Action, "unknown"), ".", ":")
+	switch {
+	case resp.Error == nil && resp.DryRun:
+		r.Add(report.Decision{Resource: req.RequestID, Type: "api:command", Action: action, Outcome: report.Planned})
+	case resp.Error == nil:
+		r.Add(report.Decision{Resource: req.RequestID, Type: "api:command", Action: action, Outcome: report.Done})
+	default:
+		r.Add(report.Decision{Resource: req.RequestID, Type: "api:command", Action: action, Outcome: report.Failed, Error: resp.Error.Code})
+		if resp.StatusCode >= 500 {
+			r.Fail(errors.New(resp.Error.Code))
+		} else {
+			r.Skip(resp.Error.Code)
+		}
+	}
+	r.Finish(end, counter)
+	if err := r.WriteMetrics(s.Metrics, s.Namespace, nil); err != nil {
+		s.log().WarnContext(ctx, "metrics not written", "error", err.Error())
+	}
 }
 
 // run calls the command, turning a panic into a 500 logged with the request id.

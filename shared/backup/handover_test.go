@@ -81,7 +81,7 @@ func TestHandOver(t *testing.T) {
 		t.Errorf("calls %v", r.APICalls)
 	}
 	next, ok := r.Next.(Continuation)
-	if !ok || next.Hop != 1 || next.Key != scheduleARN+"@"+day(0) {
+	if !ok || next.Hop != 1 || next.Key != scheduleARN+"@"+day(0) || next.Breaker.Actions != nil {
 		t.Fatalf("next = %#v", r.Next)
 	}
 

@@ -25,7 +25,6 @@ import (
 	"github.com/aws-commander/commander/shared/boot"
 	"github.com/aws-commander/commander/shared/clock"
 	"github.com/aws-commander/commander/shared/guard"
-	"github.com/aws-commander/commander/shared/metrics"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -124,12 +123,13 @@ func (j *Job) Handle(ctx context.Context, raw json.RawMessage) (*report.Report, 
 // run is the state of one invocation.
 type run struct {
 	*Job
-	req     Request
-	now     time.Time
-	key     string
-	dry     bool
-	rep     *report.Report
-	metrics *metrics.Set
+	req          Request
+	now          time.Time
+	key          string
+	dry          bool
+	rep          *report.Report
+	breakerTrips int           // times the breaker held deletions back, for the metrics
+	ledger       *guard.Ledger // the breaker's, across regions and hops
 	// sections: the run covers several regions, and the report has a
 	// section for each.
 	sections bool
@@ -176,12 +176,10 @@ func (j *Job) Run(ctx context.Context, raw []byte) (*report.Report, error) {
 	counter := awsclient.NewCounter()
 	ctx = awsclient.WithCounter(ctx, counter)
 	now := clk.Now()
-	ru := &run{Job: j, req: req, now: now, key: req.Key(now), dry: j.Settings.DryRunOr(false) || req.DryRun}
+	ru := &run{Job: j, req: req, now: now, key: req.Key(now), dry: j.Settings.DryRunOr(false) || req.DryRun,
+		ledger: guard.NewLedger(j.Settings.Breaker(), req.Ledger)}
 	ru.rep = report.New(Function, req.Trigger.Kind, ru.dry, j.Clock.Now(), j.Settings.MaxReportedResources)
 	ru.rep.EventID, ru.rep.IdempotencyKey = req.Trigger.ID, ru.key
-	if ru.metrics, err = metrics.New(j.Settings.MetricsNamespace, map[string]string{"Function": Function}); err != nil {
-		return nil, err
-	}
 
 	if len(j.Regions) > 1 {
 		names := make([]string, len(j.Regions))
@@ -613,14 +611,17 @@ func minus(l, common []types.Tag) []types.Tag {
 	})
 }
 
+// retentionKey is retention's entry in the breaker's ledger.
+const retentionKey = "retention"
+
 // prune deletes what retention let go, behind the circuit breaker.
 func (ru *run) prune(ctx context.Context, dels []deletion, candidates int) {
 	if len(dels) == 0 {
 		return
 	}
-	if err := ru.Settings.Breaker().Check(len(dels), candidates); err != nil {
+	if err := ru.ledger.Allow(retentionKey, fmt.Sprintf("invocation %d", ru.req.Hop), len(dels), candidates); err != nil {
 		ru.rep.Partial(err.Error() + ": no snapshot deleted")
-		_ = ru.metrics.Put("BreakerTripped", 1, metrics.Count)
+		ru.breakerTrips++
 		for _, d := range dels {
 			ru.add(d.reg.Name, TypeSnapshot, d.id, ActionDelete, report.Skipped, ru.reason(d)+"; not deleted: "+err.Error(), nil)
 		}
@@ -659,7 +660,7 @@ func (ru *run) prune(ctx context.Context, dels []deletion, candidates int) {
 // continuation, and (unless dry-run, or too many hops) a follow-up
 // invocation of this function receives it.
 func (ru *run) handOver(ctx context.Context) {
-	next := Continuation{Event: ru.req.Original, Key: ru.key, Hop: ru.req.Hop + 1}
+	next := Continuation{Event: ru.req.Original, Key: ru.key, Hop: ru.req.Hop + 1, Breaker: ru.ledger.State()}
 	ru.rep.Next = next
 	switch {
 	case next.Hop > MaxHops:
@@ -701,16 +702,7 @@ type auditDetail struct {
 // finish writes metrics, sends the audit event and closes the report.
 func (ru *run) finish(ctx context.Context, counter *awsclient.Counter) {
 	r := ru.rep
-	for name, c := range map[string][2]string{
-		"SnapshotsCreated": {ActionSnapshot, report.Done}, "SnapshotsPlanned": {ActionSnapshot, report.Planned},
-		"SnapshotsFailed": {ActionSnapshot, report.Failed}, "SnapshotsDeleted": {ActionDelete, report.Done},
-		"DeletionsPlanned": {ActionDelete, report.Planned}, "DeletionsFailed": {ActionDelete, report.Failed},
-	} {
-		_ = ru.metrics.Put(name, float64(r.Count(c[0], c[1])), metrics.Count)
-	}
 	found, fixed := ru.drift()
-	_ = ru.metrics.Put("BucketDriftFound", float64(found), metrics.Count)
-	_ = ru.metrics.Put("BucketDriftFixed", float64(fixed), metrics.Count)
 
 	errs := r.Errors
 	if len(errs) > 20 {
@@ -727,10 +719,9 @@ func (ru *run) finish(ctx context.Context, counter *awsclient.Counter) {
 		}
 	}
 	r.Finish(ru.Clock.Now(), counter)
-	_ = ru.metrics.Put("DurationMs", float64(r.DurationMs), metrics.Milliseconds)
-	ru.metrics.Property("idempotencyKey", r.IdempotencyKey)
 	if ru.Metrics != nil {
-		if err := ru.metrics.Flush(ru.Metrics); err != nil && ru.Log != nil {
+		extra := map[string]float64{report.MetricDriftFound: float64(found), report.MetricDriftFixed: float64(fixed), report.MetricBreakerTrips: float64(ru.breakerTrips)}
+		if err := r.WriteMetrics(ru.Metrics, ru.Settings.MetricsNamespace, extra); err != nil && ru.Log != nil {
 			ru.Log.WarnContext(ctx, "metrics not written", "error", err)
 		}
 	}

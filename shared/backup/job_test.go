@@ -456,6 +456,26 @@ func TestBreakerTrips(t *testing.T) {
 	if !strings.Contains(r.Reason, "COMMANDER_BREAKER_MAX_PERCENT") || r.Count(ActionDelete, report.Done) != 0 {
 		t.Errorf("percentage breaker: reason %q counts %v", r.Reason, r.Counts)
 	}
+	// The cap holds per run, across the deadline hand-over: a follow-up whose
+	// earlier hops were allowed 6 deletions may not delete 15 more (5 per
+	// volume) under a cap of 20; the same run started afresh may.
+	capped := e.job(map[string]string{"COMMANDER_BACKUP_POLICIES": "keep=last:1", "COMMANDER_BREAKER_MAX_COUNT": "20"})
+	key := scheduleARN + "@" + day(5)
+	follow := fmt.Appendf(nil, `{"continuation":{"event":%s,"key":%q,"hop":1,"breaker":{"actions":{"retention":6}}}}`, scheduled(day(5)), key)
+	r = e.run(capped, follow)
+	if !strings.Contains(r.Reason, "6 of them were allowed earlier in this run") || r.Count(ActionDelete, report.Done) != 0 || r.Count(ActionDelete, report.Skipped) != 15 {
+		t.Errorf("follow-up over the run's cap: reason %q counts %v", r.Reason, r.Counts)
+	}
+	tripped := fmt.Appendf(nil, `{"continuation":{"event":%s,"key":%q,"hop":2,"breaker":{"tripped":["retention"]}}}`, scheduled(day(5)), key)
+	if r = e.run(capped, tripped); !strings.Contains(r.Reason, "tripped earlier in this run (in an earlier invocation)") || r.Count(ActionDelete, report.Done) != 0 {
+		t.Errorf("follow-up after a trip: reason %q counts %v", r.Reason, r.Counts)
+	}
+	if _, err := capped.Run(context.Background(), []byte(strings.Replace(string(follow), `"retention":6`, `"retention":-1`, 1))); err == nil || !strings.Contains(err.Error(), "continuation.breaker.actions.retention") {
+		t.Errorf("a negative ledger: %v", err)
+	}
+	if r = e.run(capped, scheduled(day(5))); r.Count(ActionDelete, report.Done) != 15 || r.Count(ActionSnapshot, report.Done) != 0 {
+		t.Errorf("fresh run under the cap: %s %q %v", r.Status, r.Reason, r.Counts)
+	}
 }
 
 func (e *env) bucket(name string, kv ...string) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/aws-commander/commander/shared/guard"
 	"time"
 
 	"github.com/aws-commander/commander/shared/backup/retention"
@@ -20,7 +21,8 @@ type Request struct {
 	// A continuation carries on a run that ran out of time: the same
 	// event, under the same idempotency key, one hop further.
 	Hop      int
-	Original json.RawMessage // the event the first run received
+	Ledger   guard.LedgerState // the breaker's, carried over from earlier hops
+	Original json.RawMessage   // the event the first run received
 	key      string
 }
 
@@ -35,6 +37,9 @@ type Continuation struct {
 	Event json.RawMessage `json:"event"`
 	Key   string          `json:"key"`
 	Hop   int             `json:"hop"`
+	// The breaker's ledger: deletions allowed so far, so the cap holds per
+	// run, not per hop.
+	Breaker guard.LedgerState `json:"breaker"`
 }
 
 // payload is the direct invocation, or the detail of an EventBridge event
@@ -93,7 +98,12 @@ func decode(raw []byte, top bool) (Request, error) {
 			if err != nil {
 				return Request{}, fmt.Errorf(`backup request: field "continuation.event": %w`, err)
 			}
-			inner.Hop, inner.key = c.Hop, c.Key
+			for k, n := range c.Breaker.Actions {
+				if n < 0 {
+					return Request{}, fmt.Errorf(`backup request: field "continuation.breaker.actions.%s" = %d: accepts a count of 0 or more`, k, n)
+				}
+			}
+			inner.Hop, inner.key, inner.Ledger = c.Hop, c.Key, c.Breaker
 			return inner, nil
 		}
 		if p.DryRun != nil {

@@ -35,7 +35,7 @@ import (
 	"github.com/aws-commander/commander/shared/boot"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/clock"
-	"github.com/aws-commander/commander/shared/metrics"
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws-commander/commander/shared/trigger"
@@ -166,15 +166,17 @@ func (j *Job) Handle(ctx context.Context, raw json.RawMessage) (*report.Report, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", j.Function, err)
 	}
-	started := time.Now()
+	// The report's start and duration are real time, as in every job; the
+	// run's now (which a test may simulate) decides ages and due dates.
+	started := j.Clock.Now()
 	now := clk.Now()
 	dryRun := j.Settings.DryRunOr(true) || req.DryRun
-	rep := report.New(j.Function, t.Kind, dryRun, now, j.Settings.MaxReportedResources)
+	rep := report.New(j.Function, t.Kind, dryRun, started, j.Settings.MaxReportedResources)
 	rep.EventID, rep.IdempotencyKey = t.ID, t.IdempotencyKey()
 	counter := awsclient.NewCounter()
 	ctx = awsclient.WithCounter(ctx, counter)
 
-	r := &run{job: j, now: now, dryRun: dryRun, rep: rep, stats: map[string]int{}, breaker: newBreaker(j.Settings.Breaker(), req.Resume)}
+	r := &run{job: j, now: now, dryRun: dryRun, rep: rep, stats: map[string]int{}, breaker: guard.NewLedger(j.Settings.Breaker(), resumeLedger(req.Resume))}
 	if err := r.all(ctx, pols, req.Resume); err != nil {
 		return nil, fmt.Errorf("%s: %w", j.Function, err)
 	}
@@ -182,8 +184,8 @@ func (j *Job) Handle(ctx context.Context, raw json.RawMessage) (*report.Report, 
 		j.handOver(ctx, r, req, t.Now)
 	}
 
-	rep.Finish(now.Add(time.Since(started)), counter)
-	j.publish(ctx, r, time.Since(started))
+	rep.Finish(j.Clock.Now(), counter)
+	j.publish(ctx, r)
 	j.Log.InfoContext(ctx, "cleanup finished", "status", rep.Status, "dryRun", dryRun, "counts", rep.Counts, "eventId", t.ID)
 	return rep, rep.Err()
 }
@@ -260,7 +262,7 @@ type run struct {
 	// mu guards stats, the marked list, reported and tripped: regions run
 	// concurrently, and so do the acts within one.
 	mu    sync.Mutex
-	stats map[string]int // metric name -> value
+	stats map[string]int // the job's own measures (report.JobMeasures) -> value
 	// marked are the first MaxPlannedInAudit resources this run marked, in
 	// markedOrder (the list may hold up to twice as many between trims);
 	// markedCount counts them all. The audit event lists no more, so the
@@ -270,7 +272,7 @@ type run struct {
 	markedBound *markedResource // the last listed after a trim
 	reported    int             // decisions added to the report
 	tripped     []string        // policy@region where the breaker stopped a policy
-	breaker     *breaker        // per policy across every region of the run
+	breaker     *guard.Ledger   // per policy across every region and hop of the run
 	next        *Resume         // where a follow-up resumes, when the run stopped early
 	finals      finalSnapshots
 	// volumeGone: a snapshot policy of the run checks whether a snapshot's
@@ -310,31 +312,19 @@ func (j *Job) handOver(ctx context.Context, r *run, req Request, now string) {
 	r.rep.Partial(fmt.Sprintf("handed over to a follow-up invocation (hop %d)", r.next.Hop))
 }
 
-// count adds n to a metric.
+// count adds n to one of the job's own measures.
 func (r *run) count(name string, n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stats[name] += n
 }
 
-// add records a decision and bumps the metric for it.
+// add records a decision (its metrics come from the report's counts).
 func (r *run) add(d report.Decision) {
 	r.rep.Add(d)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.reported++
-	switch {
-	case d.Outcome == report.Failed:
-		r.stats["Failed"]++
-	case d.Action == "mark" && d.Outcome == report.Done:
-		r.stats["Marked"]++
-	case d.Action == "unmark" && d.Outcome == report.Done:
-		r.stats["Unmarked"]++
-	case d.Outcome == report.Done:
-		r.stats["Acted"]++
-	case d.Outcome == report.Planned:
-		r.stats["Planned"]++
-	}
 }
 
 // markedOrder is the stable order the audit event lists marked resources
@@ -382,7 +372,7 @@ func (r *run) reportFull() bool {
 	return r.reported >= r.job.Settings.MaxReportedResources
 }
 
-func (j *Job) publish(ctx context.Context, r *run, took time.Duration) {
+func (j *Job) publish(ctx context.Context, r *run) {
 	rep := r.rep
 	emit := audit.Emitter{API: j.Audit, Bus: j.Settings.EventBus}
 	slices.Sort(r.tripped)
@@ -407,16 +397,8 @@ func (j *Job) publish(ctx context.Context, r *run, took time.Duration) {
 	if j.Metrics == nil {
 		return
 	}
-	m, err := metrics.New(j.Settings.MetricsNamespace, map[string]string{"Function": j.Function})
-	if err == nil {
-		for _, name := range []string{"Candidates", "Planned", "Marked", "Unmarked", "Acted", "Failed", "BreakerTrips", "Errors"} {
-			err = errors.Join(err, m.Put(name, float64(r.stats[name]), metrics.Count))
-		}
-		err = errors.Join(err, m.Put("Duration", float64(took.Milliseconds()), metrics.Milliseconds))
-		m.Property("eventId", rep.EventID)
-		m.Property("dryRun", rep.DryRun)
-		err = errors.Join(err, m.Flush(j.Metrics))
-	}
+	err := rep.WriteMetrics(j.Metrics, j.Settings.MetricsNamespace, map[string]float64{
+		report.MetricCandidates: float64(r.stats[report.MetricCandidates]), report.MetricBreakerTrips: float64(r.stats[report.MetricBreakerTrips])})
 	if err != nil {
 		j.Log.WarnContext(ctx, "metrics not written", "error", err.Error())
 	}

@@ -424,7 +424,7 @@ func TestMarkGraceAct(t *testing.T) {
 	if len(finals.Snapshots) != 1 {
 		t.Errorf("final snapshots after re-delivery: %d", len(finals.Snapshots))
 	}
-	if !strings.Contains(f.emf.String(), `"Acted"`) || !strings.Contains(f.emf.String(), `"Namespace":"Commander"`) {
+	if !strings.Contains(f.emf.String(), `"Done"`) || !strings.Contains(f.emf.String(), `"Namespace":"Commander"`) {
 		t.Errorf("no EMF metrics written: %s", f.emf.String())
 	}
 }

@@ -128,7 +128,7 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 	toMark.flush()
 	m.flush(ctx)
 	toAct.flush()
-	r.count("Candidates", inventory)
+	r.count(report.MetricCandidates, inventory)
 	unmarks.each(plan.Decision{Step: plan.Unmark}, tagBatch, func(batch []item) { r.unmark(ctx, k, api, batch) })
 	for _, p := range pols {
 		list := acts[p.Name]
@@ -138,12 +138,12 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 		dec := plan.Decision{Step: plan.Act, Policy: p.Name, Action: p.Action}
 		// The breaker counts this policy's actions against the inventory of
 		// its type here, and against its cap over every region of the run.
-		if err := r.breaker.allow(p.Name, region, list.n, inventory); err != nil {
+		if err := r.breaker.Allow(p.Name, region, list.n, inventory); err != nil {
 			msg := fmt.Sprintf("policy %s: %v", p.Name, err)
 			r.rep.PartialIn(region, msg)
 			r.mu.Lock()
 			r.tripped = append(r.tripped, p.Name+"@"+region)
-			r.stats["BreakerTrips"]++
+			r.stats[report.MetricBreakerTrips]++
 			r.mu.Unlock()
 			list.each(dec, heldChunk, func(batch []item) {
 				for _, it := range batch {

@@ -237,7 +237,7 @@ func TestEngineAtScale(t *testing.T) {
 			s := settings.Settings{ProtectTag: "protect", CleanupGrace: 24 * time.Hour, Concurrency: 4, MaxReportedResources: 100}
 			r := &run{job: &Job{Settings: s}, now: now, dryRun: c.dryRun, stats: map[string]int{},
 				rep:     report.New("cleanup", "direct", c.dryRun, now, s.MaxReportedResources),
-				breaker: newBreaker(guard.Breaker{MaxCount: 100000, MaxPercent: 100}, nil)}
+				breaker: guard.NewLedger(guard.Breaker{MaxCount: 100000, MaxPercent: 100}, guard.LedgerState{})}
 			if err := r.resources(context.Background(), c.f.kind(), Clients{}, "r-1", "test:thing", pols); err != nil {
 				t.Fatal(err)
 			}
@@ -285,7 +285,7 @@ func TestEngineAtScale(t *testing.T) {
 					t.Fatalf("acted on %+v", it)
 				}
 			}
-			if actions, _ := r.breaker.state(); !c.dryRun && actions["short"] != r.rep.Counts["delete.done"] {
+			if actions := r.breaker.State().Actions; !c.dryRun && actions["short"] != r.rep.Counts["delete.done"] {
 				t.Errorf("breaker counted %d actions, want %d", actions["short"], r.rep.Counts["delete.done"])
 			}
 		})

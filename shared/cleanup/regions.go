@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/guard"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -16,10 +17,19 @@ import (
 // not listed is finished); the breaker's ledger, so that a policy's cap
 // holds over the whole chain; and how many hand-overs came before.
 type Resume struct {
-	Hop     int            `json:"hop"`
-	Regions []Cursor       `json:"regions"`
-	Actions map[string]int `json:"actions,omitempty"` // policy -> destructive actions allowed so far
-	Tripped []string       `json:"tripped,omitempty"` // policies the breaker stopped
+	Hop     int      `json:"hop"`
+	Regions []Cursor `json:"regions"`
+	// The breaker's ledger, keyed by policy: its cap holds over every hop.
+	guard.LedgerState
+}
+
+// resumeLedger is the breaker's ledger a follow-up continues from (none for
+// a first invocation).
+func resumeLedger(r *Resume) guard.LedgerState {
+	if r == nil {
+		return guard.LedgerState{}
+	}
+	return r.LedgerState
 }
 
 // Cursor is one unfinished region (or "global", for IAM) and the resource
@@ -85,7 +95,7 @@ func (r *run) all(ctx context.Context, doc policy.Document, resume *Resume) erro
 			hop = resume.Hop + 1
 		}
 		r.next = &Resume{Hop: hop, Regions: next}
-		r.next.Actions, r.next.Tripped = r.breaker.state()
+		r.next.LedgerState = r.breaker.State()
 		r.rep.Next = r.next
 	}
 	// A failed region leaves the run partial; when every one failed, so

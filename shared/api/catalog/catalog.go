@@ -23,6 +23,7 @@ import (
 	"github.com/aws-commander/commander/shared/awsclient/s3client"
 	"github.com/aws-commander/commander/shared/boot"
 	"github.com/aws-commander/commander/shared/deputy"
+	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -58,18 +59,38 @@ func New(d boot.Deps, get func(string) string) (*api.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("command registry: %w", err)
 	}
-	return &api.Server{Registry: reg, Log: d.Log, Now: time.Now,
+	return &api.Server{Registry: reg, Log: d.Log, Now: time.Now, ForceDryRun: d.Settings.DryRunOr(false),
 		Audit: audit.Emitter{API: ev, Bus: d.Settings.EventBus}}, nil
 }
 
+// PlaceholderRolePath stands, in Declared's declarations, for the role path
+// the stack sets per stage (COMMANDER_ROLE_PATH), which parameters' rules
+// and defaults name.
+const PlaceholderRolePath = "/commander/<stage>/"
+
 // Declared is the registry's declarations alone (actions, routes,
 // parameters, which mutate), with no clients behind them: what the stack
-// reads to create one route per command. Running one of its commands is a
-// programming error, refused rather than a nil dereference.
+// reads to create one route per command, and what the command reference
+// (Reference) is generated from. Defaults are the built-in settings' and the
+// role path is PlaceholderRolePath, so the reference shows what a caller of
+// a deployed stage meets. Running one of its commands is a programming
+// error, refused rather than a nil dereference.
 func Declared() (*api.Registry, error) {
+	// Only a region is needed to load them; no declaration depends on it.
+	s, err := settings.Load(func(k string) string {
+		if k == "AWS_REGION" {
+			return "us-east-1"
+		}
+		return ""
+	})
+	if err != nil {
+		return nil, fmt.Errorf("built-in settings: %w", err)
+	}
+	b := deputy.Bounds{RolePath: PlaceholderRolePath}
 	groups := [][]api.Command{
-		ec2cmd.Commands(ec2cmd.Deps{}), s3cmd.Commands(s3cmd.Deps{}), iamcmd.Commands(iamcmd.Deps{}),
-		cwcmd.Commands(cwcmd.Deps{}), lambdacmd.Commands(lambdacmd.Deps{}), jobcmd.Commands(jobcmd.Deps{}),
+		ec2cmd.Commands(ec2cmd.Deps{Settings: s, Bounds: b}), s3cmd.Commands(s3cmd.Deps{Settings: s, Bounds: b}),
+		iamcmd.Commands(iamcmd.Deps{Settings: s, Bounds: b}), cwcmd.Commands(cwcmd.Deps{Settings: s}),
+		lambdacmd.Commands(lambdacmd.Deps{Settings: s, Bounds: b}), jobcmd.Commands(jobcmd.Deps{}),
 	}
 	for _, g := range groups {
 		for i := range g {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/aws-commander/commander/shared/api"
@@ -167,24 +166,5 @@ func (a answer) is(t *testing.T, what string, status int, code string) {
 	t.Helper()
 	if (status != 0 && a.Status != status) || a.Status == 200 || a.Error == nil || (code != "" && a.Error.Code != code) {
 		t.Fatalf("%s: want %d %s, got %d %+v (result %s)", what, status, code, a.Status, a.Error, a.Result)
-	}
-}
-
-// The README section documents every command the catalog serves.
-func TestReadmeDocumentsEveryCommand(t *testing.T) {
-	h := newHarness(t, nil)
-	doc, err := os.ReadFile("../../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range h.srv.Registry.Docs() {
-		if !strings.Contains(string(doc), "#### `"+d.Action+"` — `"+d.Route+"`") {
-			t.Errorf("README.md lacks %s (%s)", d.Action, d.Route)
-		}
-		for _, p := range d.Params {
-			if !strings.Contains(string(doc), "| `"+p.Name+"` |") {
-				t.Errorf("README.md lacks parameter %s of %s", p.Name, d.Action)
-			}
-		}
 	}
 }

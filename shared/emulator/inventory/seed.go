@@ -12,7 +12,7 @@ const DefaultRegion = "us-east-1"
 
 // Spec is a synthetic estate. Everything in it is a pure function of the
 // counts, Now and MaxAge: the same Spec always gives the same ids, tags and
-// times. See docs/readme/inventory.md for the exact tag plan.
+// times. See docs/inventory-server.md for the exact tag plan.
 type Spec struct {
 	Region    string // default DefaultRegion
 	Snapshots int

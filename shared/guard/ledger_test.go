@@ -1,19 +1,17 @@
-package cleanup
+package guard
 
 import (
 	"maps"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/aws-commander/commander/shared/guard"
 )
 
-// The breaker's ledger: a policy's percentage is checked where it acts, its
+// The breaker's ledger: a key's percentage is checked where it acts, its
 // count cap over every region (and every hop) of the run; once tripped, the
-// policy acts on nothing more.
-func TestBreakerLedger(t *testing.T) {
-	limits := guard.Breaker{MaxCount: 10, MaxPercent: 20, MinCount: 2}
+// key acts on nothing more.
+func TestLedger(t *testing.T) {
+	limits := Breaker{MaxCount: 10, MaxPercent: 20, MinCount: 2}
 	type ask struct {
 		policy, region string
 		n, inventory   int
@@ -21,30 +19,30 @@ func TestBreakerLedger(t *testing.T) {
 	}
 	cases := []struct {
 		name        string
-		resume      *Resume
+		prior       LedgerState
 		asks        []ask
 		wantActions map[string]int
 		wantTripped []string
 	}{
-		{"regions add up to the cap", nil, []ask{
+		{"regions add up to the cap", LedgerState{}, []ask{
 			{"p", "us-east-1", 6, 100, ""},
 			{"p", "us-west-2", 4, 100, ""},
 		}, map[string]int{"p": 10}, []string{}},
-		{"past the cap over regions", nil, []ask{
+		{"past the cap over regions", LedgerState{}, []ask{
 			{"p", "us-east-1", 6, 100, ""},
 			{"p", "us-west-2", 5, 100, "11 destructive actions planned, more than the limit of 10 per run (COMMANDER_BREAKER_MAX_COUNT); 6 of them were allowed earlier"},
 			{"p", "eu-west-1", 1, 100, "tripped earlier in this run (in us-west-2)"},
 		}, map[string]int{"p": 6}, []string{"p"}},
-		{"percentage of one region's inventory", nil, []ask{
+		{"percentage of one region's inventory", LedgerState{}, []ask{
 			{"p", "us-east-1", 3, 10, "3 of 10 candidates (30.0%)"},
 			{"q", "us-east-1", 3, 10, "3 of 10 candidates (30.0%)"},
 			{"r", "us-east-1", 3, 100, ""},
 		}, map[string]int{"r": 3}, []string{"p", "q"}},
-		{"policies count apart", nil, []ask{
+		{"keys count apart", LedgerState{}, []ask{
 			{"p", "us-east-1", 10, 100, ""},
 			{"q", "us-east-1", 10, 100, ""},
 		}, map[string]int{"p": 10, "q": 10}, []string{}},
-		{"a follow-up continues the ledger", &Resume{Actions: map[string]int{"p": 8}, Tripped: []string{"q"}}, []ask{
+		{"a follow-up continues the ledger", LedgerState{Actions: map[string]int{"p": 8}, Tripped: []string{"q"}}, []ask{
 			{"p", "us-west-2", 3, 100, "11 destructive actions planned"},
 			{"q", "us-west-2", 1, 100, "tripped earlier in this run (in an earlier invocation)"},
 			{"r", "us-west-2", 1, 100, ""},
@@ -52,16 +50,16 @@ func TestBreakerLedger(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b := newBreaker(limits, c.resume)
+			b := NewLedger(limits, c.prior)
 			for _, a := range c.asks {
-				err := b.allow(a.policy, a.region, a.n, a.inventory)
+				err := b.Allow(a.policy, a.region, a.n, a.inventory)
 				if (err == nil) != (a.wantErr == "") || (err != nil && !strings.Contains(err.Error(), a.wantErr)) {
 					t.Errorf("allow(%s, %s, %d of %d) = %v, want %q", a.policy, a.region, a.n, a.inventory, err, a.wantErr)
 				}
 			}
-			actions, tripped := b.state()
-			if !maps.Equal(actions, c.wantActions) || !slices.Equal(tripped, c.wantTripped) {
-				t.Errorf("state = %v %v, want %v %v", actions, tripped, c.wantActions, c.wantTripped)
+			st := b.State()
+			if !maps.Equal(st.Actions, c.wantActions) || !slices.Equal(st.Tripped, c.wantTripped) {
+				t.Errorf("state = %v %v, want %v %v", st.Actions, st.Tripped, c.wantActions, c.wantTripped)
 			}
 		})
 	}
