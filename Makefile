@@ -29,7 +29,7 @@ POLICY_SENTRY_VERSION := 0.15.2
 PARLIAMENT_VERSION    := 1.6.4
 IAM_VENV              := $(TOOLS)/iam-venv
 
-# Tests find the pinned tools here (see shared/emulator), and cfn-lint on PATH.
+# Tests find the pinned tools here (see shared/testkit/emulator), and cfn-lint on PATH.
 export MOTO_SERVER    := $(TOOLS)/bin/moto_server
 export AWS_LAMBDA_RIE := $(TOOLS)/bin/aws-lambda-rie
 CFN_LINT              := $(TOOLS)/bin/cfn-lint
@@ -148,15 +148,15 @@ $(CDK_CLI): infra/_cli/package-lock.json
 	@touch $@
 
 demo: tools ## run the whole system locally against moto, through the real binaries
-	$(GO) run ./shared/demo/cmd/demo
+	$(GO) run ./shared/testkit/demo/cmd/demo
 
 invoke: tools ## run one function locally: make invoke FN=backup EVENT=events/samples/backup/scheduled.json
 	@if [ -z "$(FN)" ] || [ -z "$(EVENT)" ]; then echo "usage: make invoke FN=<api|backup|cleanup|alarm> EVENT=<file>"; exit 2; fi
-	$(GO) run ./shared/demo/cmd/demo -invoke "$(FN)" -event "$(EVENT)"
+	$(GO) run ./shared/testkit/demo/cmd/demo -invoke "$(FN)" -event "$(EVENT)"
 
 bench: tools ## benchmarks at scale (API calls ÷ minimum, µs per resource, heap, RSS, cold start): BENCH=<regexp> BENCHTIME=1x
 	@mkdir -p build
-	CI=true $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -timeout 60m -v ./shared/bench/ | tee build/bench.txt
+	CI=true $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -timeout 60m -v ./shared/testkit/bench/ | tee build/bench.txt
 
 clean: ## remove build outputs (keeps .tools)
 	rm -rf build cdk.out

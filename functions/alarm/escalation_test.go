@@ -9,9 +9,9 @@ import (
 
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/alarm"
-	"github.com/aws-commander/commander/shared/alarm/alarmtest"
-	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/tags"
+	"github.com/aws-commander/commander/shared/testkit/alarmtest"
+	"github.com/aws-commander/commander/shared/testkit/emulator/emulatortest"
 )
 
 // Issue 12, findings 4 and 6 on the alarm side, through the real bootstrap

@@ -9,10 +9,10 @@ import (
 
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/alarm"
-	"github.com/aws-commander/commander/shared/alarm/alarmtest"
-	"github.com/aws-commander/commander/shared/emulator"
-	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/tags"
+	"github.com/aws-commander/commander/shared/testkit/alarmtest"
+	"github.com/aws-commander/commander/shared/testkit/emulator"
+	"github.com/aws-commander/commander/shared/testkit/emulator/emulatortest"
 )
 
 func TestMain(m *testing.M) { emulatortest.Main(m) }

@@ -16,7 +16,7 @@ import (
 	"github.com/aws-commander/commander/shared/awsclient/iamclient"
 	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
 	"github.com/aws-commander/commander/shared/awsclient/s3client"
-	"github.com/aws-commander/commander/shared/emulator/emulatortest"
+	"github.com/aws-commander/commander/shared/testkit/emulator/emulatortest"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"

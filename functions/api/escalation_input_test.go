@@ -11,7 +11,7 @@ import (
 	"github.com/aws-commander/commander/shared/api/catalog"
 	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/awsclient/s3client"
-	"github.com/aws-commander/commander/shared/emulator/emulatortest"
+	"github.com/aws-commander/commander/shared/testkit/emulator/emulatortest"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"

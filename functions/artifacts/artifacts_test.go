@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/events"
-	"github.com/aws-commander/commander/shared/emulator"
-	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/testkit/emulator"
+	"github.com/aws-commander/commander/shared/testkit/emulator/emulatortest"
 )
 
 func TestMain(m *testing.M) { emulatortest.Main(m) }

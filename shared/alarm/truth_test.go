@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/alarm"
-	"github.com/aws-commander/commander/shared/alarm/alarmtest"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
+	"github.com/aws-commander/commander/shared/testkit/alarmtest"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/aws-commander/commander/shared/api"
-	"github.com/aws-commander/commander/shared/api/patterntest"
+	"github.com/aws-commander/commander/shared/testkit/patterntest"
 )
 
 func TestBound(t *testing.T) {

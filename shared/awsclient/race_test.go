@@ -7,7 +7,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/awsclient/ec2client"
-	"github.com/aws-commander/commander/shared/emulator/inventory"
+	"github.com/aws-commander/commander/shared/testkit/emulator/inventory"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 )

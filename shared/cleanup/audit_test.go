@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/events"
-	"github.com/aws-commander/commander/shared/emulator/emulatortest"
+	"github.com/aws-commander/commander/shared/testkit/emulator/emulatortest"
 )
 
 // A live run that marks emits "Commander Cleanup Planned" with the marked

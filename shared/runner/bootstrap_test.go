@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws-commander/commander/shared/emulator/emulatortest"
+	"github.com/aws-commander/commander/shared/testkit/emulator/emulatortest"
 )
 
 func TestMain(m *testing.M) { emulatortest.Main(m) }

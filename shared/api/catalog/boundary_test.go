@@ -9,8 +9,8 @@ import (
 	"github.com/aws-commander/commander/shared/api/catalog"
 	"github.com/aws-commander/commander/shared/awsclient/iamclient"
 	"github.com/aws-commander/commander/shared/boot"
-	"github.com/aws-commander/commander/shared/emulator/emulatortest"
 	"github.com/aws-commander/commander/shared/settings"
+	"github.com/aws-commander/commander/shared/testkit/emulator/emulatortest"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 )

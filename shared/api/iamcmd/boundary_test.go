@@ -9,7 +9,7 @@ import (
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/awsclient/iamclient"
 	"github.com/aws-commander/commander/shared/deputy"
-	"github.com/aws-commander/commander/shared/emulator/emulatortest"
+	"github.com/aws-commander/commander/shared/testkit/emulator/emulatortest"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws-commander/commander/shared/api/patterntest"
+	"github.com/aws-commander/commander/shared/testkit/patterntest"
 )
 
 func TestPatternsKeepTheirLanguage(t *testing.T) {

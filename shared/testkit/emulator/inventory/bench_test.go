@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws-commander/commander/shared/emulator/inventory"
+	"github.com/aws-commander/commander/shared/testkit/emulator/inventory"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 )

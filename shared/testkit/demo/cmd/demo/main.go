@@ -1,8 +1,8 @@
 // Command demo runs AWS Commander locally against moto server, through the
 // real function binaries under the Lambda Runtime Interface Emulator.
 //
-//	go run ./shared/demo/cmd/demo                 # the whole scenario (make demo)
-//	go run ./shared/demo/cmd/demo -invoke backup -event events/samples/backup/scheduled.json
+//	go run ./shared/testkit/demo/cmd/demo                 # the whole scenario (make demo)
+//	go run ./shared/testkit/demo/cmd/demo -invoke backup -event events/samples/backup/scheduled.json
 package main
 
 import (
@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws-commander/commander/shared/demo"
+	"github.com/aws-commander/commander/shared/testkit/demo"
 )
 
 func main() {

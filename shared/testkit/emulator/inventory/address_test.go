@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/aws-commander/commander/shared/awsclient/ec2client"
-	"github.com/aws-commander/commander/shared/emulator/emulatortest"
-	"github.com/aws-commander/commander/shared/emulator/inventory"
+	"github.com/aws-commander/commander/shared/testkit/emulator/emulatortest"
+	"github.com/aws-commander/commander/shared/testkit/emulator/inventory"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"

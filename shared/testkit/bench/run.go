@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws-commander/commander/shared/emulator/inventory"
+	"github.com/aws-commander/commander/shared/testkit/emulator/inventory"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 )
 

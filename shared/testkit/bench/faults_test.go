@@ -12,10 +12,10 @@ import (
 
 	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/awsclient/ec2client"
-	"github.com/aws-commander/commander/shared/bench"
-	"github.com/aws-commander/commander/shared/emulator/faultproxy"
-	"github.com/aws-commander/commander/shared/emulator/inventory"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/testkit/bench"
+	"github.com/aws-commander/commander/shared/testkit/emulator/faultproxy"
+	"github.com/aws-commander/commander/shared/testkit/emulator/inventory"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/awsclient"
-	"github.com/aws-commander/commander/shared/emulator"
+	"github.com/aws-commander/commander/shared/testkit/emulator"
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 

@@ -14,12 +14,12 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/backup"
-	"github.com/aws-commander/commander/shared/bench"
 	"github.com/aws-commander/commander/shared/boot"
 	"github.com/aws-commander/commander/shared/cleanup"
-	"github.com/aws-commander/commander/shared/emulator/inventory"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/settings"
+	"github.com/aws-commander/commander/shared/testkit/bench"
+	"github.com/aws-commander/commander/shared/testkit/emulator/inventory"
 )
 
 // sizes are the estates benchmarked: N snapshots (see bench.Estate).

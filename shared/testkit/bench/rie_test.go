@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws-commander/commander/shared/bench"
-	"github.com/aws-commander/commander/shared/emulator"
-	"github.com/aws-commander/commander/shared/emulator/inventory"
+	"github.com/aws-commander/commander/shared/testkit/bench"
+	"github.com/aws-commander/commander/shared/testkit/emulator"
+	"github.com/aws-commander/commander/shared/testkit/emulator/inventory"
 )
 
 // BenchmarkCleanupBootstrap runs the real cleanup bootstrap under the

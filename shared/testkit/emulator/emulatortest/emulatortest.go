@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/aws-commander/commander/shared/awsclient"
-	"github.com/aws-commander/commander/shared/emulator"
+	"github.com/aws-commander/commander/shared/testkit/emulator"
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
