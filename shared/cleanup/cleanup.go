@@ -10,7 +10,6 @@ package cleanup
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,7 +22,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/audit"
 	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
@@ -39,9 +37,6 @@ import (
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws-commander/commander/shared/trigger"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
 
 // PolicyVariable holds the policy document (YAML or JSON) when set.
@@ -114,34 +109,6 @@ type Request struct {
 	// Resume continues a run that stopped before its deadline (set by the run itself).
 	Resume *Resume `json:"resume,omitempty"`
 }
-
-// MaxHops bounds a chain of follow-up invocations, so a run that makes no
-// progress cannot invoke itself for ever; the next schedule continues.
-const MaxHops = 10
-
-// FollowUp hands a payload to a new invocation of this function.
-type FollowUp func(ctx context.Context, payload []byte) error
-
-// InvokeAPI is the slice of Lambda that hands over to a follow-up.
-type InvokeAPI interface {
-	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
-}
-
-// InvokeSelf invokes function asynchronously with the payload.
-func InvokeSelf(api InvokeAPI, function string) FollowUp {
-	return func(ctx context.Context, payload []byte) error {
-		_, err := api.Invoke(ctx, &lambda.InvokeInput{
-			FunctionName: aws.String(function), InvocationType: lambdatypes.InvocationTypeEvent, Payload: payload,
-		})
-		if err != nil {
-			return fmt.Errorf("follow-up invocation of %s: %w", function, err)
-		}
-		return nil
-	}
-}
-
-// MaxPlannedInAudit bounds the resources listed in one "Cleanup Planned" event.
-const MaxPlannedInAudit = 500
 
 // deadlineMargin is the time kept back from the Lambda deadline to report.
 const deadlineMargin = 20 * time.Second
@@ -281,37 +248,6 @@ type run struct {
 	volumes    volumeSets
 }
 
-type markedResource struct {
-	Resource string    `json:"resource"`
-	Type     string    `json:"type"`
-	Region   string    `json:"region"`
-	Policy   string    `json:"policy"`
-	Action   string    `json:"action"`
-	Due      time.Time `json:"due"`
-}
-
-// handOver invokes a follow-up that resumes where this run stopped, with
-// the same request; without one (or past MaxHops) the next schedule continues.
-func (j *Job) handOver(ctx context.Context, r *run, req Request, now string) {
-	if j.FollowUp == nil || r.next.Hop > MaxHops {
-		r.rep.Partial("the next scheduled run continues")
-		return
-	}
-	req.Resume, req.Now = r.next, now
-	payload, err := json.Marshal(req)
-	if err == nil {
-		// The run's own context is about to expire: the hand-over gets its own.
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		err = j.FollowUp(hctx, payload)
-		cancel()
-	}
-	if err != nil {
-		r.rep.Partial(err.Error())
-		return
-	}
-	r.rep.Partial(fmt.Sprintf("handed over to a follow-up invocation (hop %d)", r.next.Hop))
-}
-
 // count adds n to one of the job's own measures.
 func (r *run) count(name string, n int) {
 	r.mu.Lock()
@@ -327,42 +263,6 @@ func (r *run) add(d report.Decision) {
 	r.reported++
 }
 
-// markedOrder is the stable order the audit event lists marked resources
-// in: regions finish in any order.
-func markedOrder(a, b markedResource) int {
-	return cmp.Or(cmp.Compare(a.Region, b.Region), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Resource, b.Resource))
-}
-
-// noteMarked records a resource the run marked. Only the first
-// MaxPlannedInAudit in markedOrder are kept: trimming when the list holds
-// twice as many keeps the cost at O(log MaxPlannedInAudit) per resource.
-func (r *run) noteMarked(m markedResource) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.markedCount++
-	// Once trimmed, the list holds MaxPlannedInAudit resources before
-	// markedBound: one that sorts after it can never be listed.
-	if r.markedBound != nil && markedOrder(m, *r.markedBound) >= 0 {
-		return
-	}
-	r.marked = append(r.marked, m)
-	if len(r.marked) >= 2*MaxPlannedInAudit {
-		r.marked = firstMarked(r.marked)
-		bound := r.marked[len(r.marked)-1]
-		r.markedBound = &bound
-	}
-}
-
-// firstMarked sorts list in markedOrder and keeps the first MaxPlannedInAudit.
-func firstMarked(list []markedResource) []markedResource {
-	slices.SortFunc(list, markedOrder)
-	if len(list) > MaxPlannedInAudit {
-		clear(list[MaxPlannedInAudit:])
-		list = list[:MaxPlannedInAudit]
-	}
-	return list
-}
-
 // reportFull says whether the report lists no more resources (it counts
 // the rest): a reason kept for a later line would never be shown. Each
 // decision is counted after the report took it, so this errs on "not full".
@@ -370,36 +270,4 @@ func (r *run) reportFull() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.reported >= r.job.Settings.MaxReportedResources
-}
-
-func (j *Job) publish(ctx context.Context, r *run) {
-	rep := r.rep
-	emit := audit.Emitter{API: j.Audit, Bus: j.Settings.EventBus}
-	slices.Sort(r.tripped)
-	if r.markedCount > 0 {
-		listed := firstMarked(r.marked)
-		detail := map[string]any{
-			"function": j.Function, "idempotencyKey": rep.IdempotencyKey, "eventId": rep.EventID,
-			"marked": r.markedCount, "resources": listed, "truncated": r.markedCount - len(listed),
-		}
-		if err := emit.Emit(ctx, events.CleanupPlanned, detail); err != nil {
-			rep.Partial(err.Error())
-		}
-	}
-	detail := map[string]any{
-		"function": j.Function, "trigger": rep.Trigger, "eventId": rep.EventID, "idempotencyKey": rep.IdempotencyKey,
-		"dryRun": rep.DryRun, "status": rep.Status, "reason": rep.Reason, "counts": rep.Counts,
-		"breakerTripped": r.tripped, "apiCallsTotal": rep.APICallsTotal, "durationMs": rep.DurationMs,
-	}
-	if err := emit.Emit(ctx, events.CleanupCompleted, detail); err != nil {
-		rep.Partial(err.Error())
-	}
-	if j.Metrics == nil {
-		return
-	}
-	err := rep.WriteMetrics(j.Metrics, j.Settings.MetricsNamespace, map[string]float64{
-		report.MetricCandidates: float64(r.stats[report.MetricCandidates]), report.MetricBreakerTrips: float64(r.stats[report.MetricBreakerTrips])})
-	if err != nil {
-		j.Log.WarnContext(ctx, "metrics not written", "error", err.Error())
-	}
 }

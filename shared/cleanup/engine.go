@@ -2,7 +2,6 @@ package cleanup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -215,77 +214,6 @@ func (g *guarded) flush() {
 	g.pending = g.pending[:0]
 }
 
-// held is a resource kept until its type's listing ends, to act on it or
-// to remove its marks: its id, the reason a report line would show, and,
-// for kinds that read more than the id, the rest of its identity: under
-// 100 bytes with the id, where a listed resource with its tag map and
-// decision takes close to a kilobyte, so 200 000 acts fit a small Lambda.
-type held struct {
-	id     string
-	reason string         // empty when no report line can show it any more
-	more   *plan.Resource // the resource, when the kind reads more than its id
-}
-
-// heldChunk is how many held resources a chunk of a heldList holds, and how
-// many items an act gets at once: a multiple of every batch an act makes
-// (terminate 1000, stop and alarms 100), so acting a chunk at a time makes the calls
-// acting on the whole list would.
-const heldChunk = 1000
-
-// heldList keeps the held resources of one type and region in fixed
-// chunks: it grows without copying what it holds, and hands out items a
-// batch at a time.
-type heldList struct {
-	typ, region string
-	chunks      [][]held
-	n           int
-}
-
-// add keeps it until the listing ends. Its reason is dropped once the
-// report lists no more resources: no line would show it.
-func (l *heldList) add(r *run, k kind, it item) {
-	h := held{id: it.res.ID}
-	if !r.reportFull() {
-		h.reason = it.dec.Reason
-	}
-	if k.ref || it.res.Type != l.typ || it.res.Region != l.region {
-		res := slim(it.res)
-		h.more = &res
-	}
-	if l.n%heldChunk == 0 {
-		l.chunks = append(l.chunks, make([]held, 0, heldChunk))
-	}
-	last := len(l.chunks) - 1
-	l.chunks[last] = append(l.chunks[last], h)
-	l.n++
-}
-
-// each calls fn with the held resources as items (decision dec, with each
-// one's reason), size at a time, in the order they were kept.
-func (l *heldList) each(dec plan.Decision, size int, fn func([]item)) {
-	batch := make([]item, 0, min(size, l.n))
-	for _, chunk := range l.chunks {
-		for _, h := range chunk {
-			it := item{dec: dec}
-			if h.more != nil {
-				it.res = *h.more
-			} else {
-				it.res = plan.Resource{Type: l.typ, ID: h.id, Region: l.region}
-			}
-			it.dec.Reason = h.reason
-			batch = append(batch, it)
-			if len(batch) == size {
-				fn(batch)
-				clear(batch)
-				batch = batch[:0]
-			}
-		}
-	}
-	if len(batch) > 0 {
-		fn(batch)
-	}
-}
-
 func decision(it item, action, outcome, reason string) report.Decision {
 	return report.Decision{Resource: it.res.ID, Type: it.res.Type, Region: it.res.Region, Action: action, Outcome: outcome, Reason: reason}
 }
@@ -374,14 +302,6 @@ func (r *run) unmark(ctx context.Context, k kind, api Clients, batch []item) {
 	}
 }
 
-func ids(items []item) []string {
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = it.res.ID
-	}
-	return out
-}
-
 func sortedKeys[V any](m map[[2]string]V) [][2]string {
 	keys := make([][2]string, 0, len(m))
 	for k := range m {
@@ -389,35 +309,4 @@ func sortedKeys[V any](m map[[2]string]V) [][2]string {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1] })
 	return keys
-}
-
-// batchErrors maps each id of a batch to err (all failed alike).
-func batchErrors(list []string, err error) map[string]error {
-	out := map[string]error{}
-	if err == nil {
-		return out
-	}
-	for _, id := range list {
-		out[id] = err
-	}
-	return out
-}
-
-// perID retries a failed batch one id at a time, so that one resource that
-// vanished (not-found, which counts as done) does not fail the others.
-func perID(list []string, call func([]string) error) map[string]error {
-	err := call(list)
-	if err == nil || len(list) == 1 {
-		return batchErrors(list, ignoreGone(err))
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return batchErrors(list, err)
-	}
-	out := map[string]error{}
-	for _, id := range list {
-		if err := ignoreGone(call([]string{id})); err != nil {
-			out[id] = err
-		}
-	}
-	return out
 }

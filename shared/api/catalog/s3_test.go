@@ -76,6 +76,8 @@ func TestS3BucketLifecycle(t *testing.T) {
 		t.Errorf("tags = %v", tm)
 	}
 	h.http("POST", "/s3/buckets", "", map[string]any{"bucket": b}).is(t, "create again", 409, "Conflict")
+	// A dry run meets the same check: no plan for a create that would be refused.
+	h.http("POST", "/s3/buckets", "dryRun=true", map[string]any{"bucket": b}).is(t, "dry-run create again", 409, "Conflict")
 
 	// Objects: put, get, list, presign, delete.
 	content := []byte("hello, commander")

@@ -1,23 +1,33 @@
 package lambdacmd
 
 import (
+	archivezip "archive/zip"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws-commander/commander/shared/api"
+	"github.com/aws-commander/commander/shared/awsclient/eventbridgeclient"
+	"github.com/aws-commander/commander/shared/awsclient/iamclient"
+	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
 	"github.com/aws-commander/commander/shared/deputy"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws-commander/commander/shared/tags"
+	"github.com/aws-commander/commander/shared/testkit/emulator/emulatortest"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 )
+
+func TestMain(m *testing.M) { emulatortest.Main(m) }
 
 // oneFunction is Lambda holding one function with tags; every call that
 // would change something is recorded and fails the case that refuses.
@@ -156,8 +166,8 @@ func TestFunctionsOutOfBounds(t *testing.T) {
 }
 
 // deploy refuses, before any call, a role it may not pass, a name of the
-// stack's, tags writing protection off, a reserved variable, and a role of
-// its own when basic execution is not attachable.
+// stack's, tags writing protection off, a reserved variable, a role of its
+// own when basic execution is not attachable, and a function that exists.
 func TestDeployOutOfBounds(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -174,6 +184,7 @@ func TestDeployOutOfBounds(t *testing.T) {
 		{"a reserved variable", api.Params{"environment": map[string]string{"AWS_LAMBDA_EXEC_WRAPPER": "/opt/x"}}, bounds, "environment", "AWS_LAMBDA_EXEC_WRAPPER"},
 		{"basic execution not attachable", api.Params{}, deputy.Bounds{RolePath: "/commander/prod/"}, "roleArn", "AWSLambdaBasicExecutionRole"},
 		{"code from a bucket it may not read", api.Params{"zipBase64": nil, "s3Bucket": "someone-elses", "s3Key": "fn.zip"}, bounds, "s3Bucket", "someone-elses"},
+		{"a function of that name exists", api.Params{}, bounds, "", "fn already exists"}, // oneFunction holds every name
 	}
 	for _, tc := range cases {
 		for _, dry := range []bool{false, true} {
@@ -232,4 +243,105 @@ func run(t *testing.T, d Deps, action string, p api.Params, dry bool) (any, erro
 	}
 	t.Fatalf("no %s", action)
 	return nil, nil
+}
+
+// A dry run refuses what the run refuses, with the same status, code and
+// field, and changes nothing in the account: deploy over a function that
+// exists, attachRule with a rule name already taken. Both checks once ran
+// only on the real path, so the plan of a doomed call came back 200.
+func TestDryRunRefusesWhatTheRunRefuses(t *testing.T) {
+	ctx := context.Background()
+	cfg := emulatortest.Config(t)
+	d := Deps{Lambda: lambdaclient.New(cfg), Events: eventbridgeclient.New(cfg), IAM: iamclient.New(cfg),
+		Settings: settings.Settings{ProtectTag: tags.Protect}, RoleWait: time.Second,
+		Bounds: deputy.Bounds{RolePath: "/commander/", StagePrefix: stage, AttachablePolicies: []string{BasicExecutionPolicy}}}
+	deploy := api.Params{"name": "fn", "zipBase64": realZip(t), "runtime": "provided.al2023", "handler": "bootstrap", "architecture": "x86_64",
+		"memoryMB": int64(128), "timeoutSeconds": int64(60)}
+	if _, err := run(t, d, "lambda.deploy", deploy, false); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	if _, err := run(t, d, "lambda.attachRule", api.Params{"name": "fn", "rule": "nightly", "schedule": "rate(1 day)"}, false); err != nil {
+		t.Fatalf("attach: %v", err)
+	}
+	before := account(ctx, t, cfg)
+	cases := []struct {
+		name   string
+		action string
+		params api.Params
+		status int
+		code   string
+		field  string
+	}{
+		{"deploy over a function that exists", "lambda.deploy", deploy, 409, "Conflict", ""},
+		{"attach a rule whose name is taken", "lambda.attachRule", api.Params{"name": "fn", "rule": "nightly", "schedule": "rate(5 minutes)"}, 409, "Conflict", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, dry := range []bool{false, true} {
+				out, err := run(t, d, tc.action, tc.params, dry)
+				var e *api.Error
+				if !errors.As(err, &e) || e.Status != tc.status || e.Code != tc.code || e.Field != tc.field {
+					t.Errorf("dry run %v: answer %#v, err = %v; want %d %s naming %q", dry, out, err, tc.status, tc.code, tc.field)
+				}
+				if after := account(ctx, t, cfg); after != before {
+					t.Errorf("dry run %v changed the account:\\nbefore %s\\nafter  %s", dry, before, after)
+				}
+			}
+		})
+	}
+}
+
+// realZip is a deployment package holding one file.
+func realZip(t *testing.T) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w := archivezip.NewWriter(&buf)
+	f, err := w.Create("bootstrap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("#!/bin/sh\\necho v1\\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
+}
+
+// account is what the Lambda commands can change: functions (code, role,
+// memory, permissions), rules (schedule, targets), roles (policies).
+func account(ctx context.Context, t *testing.T, cfg aws.Config) string {
+	t.Helper()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b strings.Builder
+	lc := lambdaclient.New(cfg)
+	fs, err := lc.ListFunctions(ctx, &lambda.ListFunctionsInput{})
+	must(err)
+	for _, f := range fs.Functions {
+		fmt.Fprintf(&b, "function %s %s %s %d; ", aws.ToString(f.FunctionName), aws.ToString(f.CodeSha256), aws.ToString(f.Role), aws.ToInt32(f.MemorySize))
+		if p, err := lc.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: f.FunctionName}); err == nil {
+			fmt.Fprintf(&b, "policy %s; ", aws.ToString(p.Policy))
+		}
+	}
+	ec := eventbridgeclient.New(cfg)
+	rs, err := ec.ListRules(ctx, &eventbridge.ListRulesInput{})
+	must(err)
+	for _, r := range rs.Rules {
+		tg, err := ec.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: r.Name})
+		must(err)
+		fmt.Fprintf(&b, "rule %s %s %d; ", aws.ToString(r.Name), aws.ToString(r.ScheduleExpression), len(tg.Targets))
+	}
+	ic := iamclient.New(cfg)
+	roles, err := ic.ListRoles(ctx, &iam.ListRolesInput{})
+	must(err)
+	for _, r := range roles.Roles {
+		ap, err := ic.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: r.RoleName})
+		must(err)
+		fmt.Fprintf(&b, "role %s %d; ", aws.ToString(r.Arn), len(ap.AttachedPolicies))
+	}
+	return b.String()
 }
