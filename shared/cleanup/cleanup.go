@@ -214,12 +214,6 @@ func (j *Job) selectPolicies(names []string) (policy.Document, error) {
 	return out, nil
 }
 
-// typeOrder is the order types are cleaned up in a region: users before what
-// they use (instances, then volumes and AMIs, then snapshots, then addresses),
-// so what one frees can follow in the same or a later run.
-var typeOrder = []string{policy.EC2Instance, policy.CloudWatchAlarm, policy.EC2Volume, policy.EC2Image, policy.EC2Snapshot,
-	policy.EC2Address, policy.LambdaFunction, policy.LambdaVersion, policy.S3MultipartUpload, policy.S3Bucket, policy.IAMRole, policy.IAMInstanceProfile}
-
 // run is one invocation's state.
 type run struct {
 	job    *Job

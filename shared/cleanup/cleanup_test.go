@@ -597,7 +597,7 @@ func TestHandleRefusesBadRequests(t *testing.T) {
 		{"resume region twice", live, `{"resume":{"hop":1,"regions":[{"region":"us-east-1","type":"ec2:instance"},{"region":"us-east-1","type":"ec2:volume"}]}}`, `field "resume.regions[1].region" = "us-east-1": accepts each region once`},
 		{"resume unknown type", live, `{"resume":{"hop":1,"regions":[{"region":"us-east-1","type":"ec2:nope"}]}}`, `field "resume.regions[0].type" = "ec2:nope": accepts one of ec2:instance,`},
 		{"resume global type in a region", live, `{"resume":{"hop":1,"regions":[{"region":"us-east-1","type":"iam:role"}]}}`, `field "resume.regions[0].type" = "iam:role"`},
-		{"resume regional type in global", live, `{"resume":{"hop":1,"regions":[{"region":"global","type":"ec2:volume"}]}}`, `field "resume.regions[0].type" = "ec2:volume": accepts one of iam:role, iam:instance-profile`},
+		{"resume regional type in global", live, `{"resume":{"hop":1,"regions":[{"region":"global","type":"ec2:volume"}]}}`, `field "resume.regions[0].type" = "ec2:volume": accepts one of iam:instance-profile, iam:role`},
 		{"resume actions of an unknown policy", live, `{"resume":{"hop":1,"regions":[{"region":"us-east-1","type":"ec2:volume"}],"actions":{"nope":1}}}`, `field "resume.actions" has "nope": 1: accepts a policy name`},
 		{"resume negative actions", live, `{"resume":{"hop":1,"regions":[{"region":"us-east-1","type":"ec2:volume"}],"actions":{"idle-addresses":-1}}}`, `field "resume.actions" has "idle-addresses": -1`},
 		{"resume tripped unknown policy", live, `{"resume":{"hop":1,"regions":[{"region":"us-east-1","type":"ec2:volume"}],"tripped":["nope"]}}`, `field "resume.tripped[0]" = "nope"`},

@@ -3,6 +3,7 @@ package cleanup
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -41,6 +42,10 @@ type kind struct {
 	// calls per group, so it gets every resource of a policy at once rather
 	// than a batch at a time.
 	grouped bool
+	// after are the types whose resources use this type's (an instance its
+	// volumes, an image its snapshots): cleaned up first, so what one frees
+	// can follow in the same run. typeOrder is derived from it.
+	after []string
 }
 
 // Clients are the service clients of one region.
@@ -54,17 +59,60 @@ type Clients struct {
 
 var kinds = map[string]kind{
 	policy.EC2Instance:        {list: listInstances, guard: guardInstances, act: actInstances, tag: ec2Tag, untag: ec2Untag},
-	policy.EC2Volume:          {list: listVolumes, act: actVolumes, tag: ec2Tag, untag: ec2Untag},
-	policy.EC2Image:           {list: listImages, act: actImages, tag: ec2Tag, untag: ec2Untag, ref: true},
-	policy.EC2Snapshot:        {list: listSnapshots, act: actSnapshots, tag: ec2Tag, untag: ec2Untag},
-	policy.EC2Address:         {list: listAddresses, act: actAddresses, tag: ec2Tag, untag: ec2Untag},
-	policy.CloudWatchAlarm:    {list: listAlarms, act: actAlarms, tag: alarmTag, untag: alarmUntag, ref: true},
-	policy.IAMRole:            {list: listRoles, act: actRoles, tag: roleTag, untag: roleUntag, global: true},
-	policy.S3Bucket:           {list: listBuckets, act: actBuckets, tag: bucketTag, untag: bucketUntag},
+	policy.EC2Volume:          {list: listVolumes, act: actVolumes, tag: ec2Tag, untag: ec2Untag, after: []string{policy.EC2Instance}},
+	policy.EC2Image:           {list: listImages, act: actImages, tag: ec2Tag, untag: ec2Untag, ref: true, after: []string{policy.EC2Instance}},
+	policy.EC2Snapshot:        {list: listSnapshots, act: actSnapshots, tag: ec2Tag, untag: ec2Untag, after: []string{policy.EC2Volume, policy.EC2Image}},
+	policy.EC2Address:         {list: listAddresses, act: actAddresses, tag: ec2Tag, untag: ec2Untag, after: []string{policy.EC2Instance}},
+	policy.CloudWatchAlarm:    {list: listAlarms, act: actAlarms, tag: alarmTag, untag: alarmUntag, ref: true, after: []string{policy.EC2Instance}},
+	policy.IAMRole:            {list: listRoles, act: actRoles, tag: roleTag, untag: roleUntag, global: true, after: []string{policy.LambdaFunction, policy.IAMInstanceProfile}},
+	policy.S3Bucket:           {list: listBuckets, act: actBuckets, tag: bucketTag, untag: bucketUntag, after: []string{policy.S3MultipartUpload}},
 	policy.LambdaFunction:     {list: listFunctions, act: actFunctions, tag: functionTag, untag: functionUntag, ref: true},
-	policy.LambdaVersion:      {list: listVersions, act: actVersions, tag: versionTag, untag: versionUntag, ref: true, grouped: true},
+	policy.LambdaVersion:      {list: listVersions, act: actVersions, tag: versionTag, untag: versionUntag, ref: true, grouped: true, after: []string{policy.LambdaFunction}},
 	policy.S3MultipartUpload:  {list: listUploads, act: actUploads, tag: uploadTag, untag: uploadUntag, ref: true, grouped: true},
-	policy.IAMInstanceProfile: {list: listInstanceProfiles, act: actInstanceProfiles, tag: profileTag, untag: profileUntag, global: true},
+	policy.IAMInstanceProfile: {list: listInstanceProfiles, act: actInstanceProfiles, tag: profileTag, untag: profileUntag, global: true, after: []string{policy.EC2Instance}},
+}
+
+// typeOrder is the order types are cleaned up in a region, derived from the
+// kinds' after: every type after the types that use it; among types free to
+// go, by name, so the order is stable. (TestEveryTypeIsRun fails on a cycle
+// or an unknown type, which would leave the order partial.)
+var typeOrder, _ = dependencyOrder(kinds)
+
+// dependencyOrder sorts the kinds so that each comes after its after.
+func dependencyOrder(ks map[string]kind) ([]string, error) {
+	pending := map[string]int{}
+	users := map[string][]string{}
+	for typ, k := range ks {
+		pending[typ] += 0
+		for _, u := range k.after {
+			if _, ok := ks[u]; !ok {
+				return nil, fmt.Errorf("cleanup kind %s: after names %s, which is no kind", typ, u)
+			}
+			pending[typ]++
+			users[u] = append(users[u], typ)
+		}
+	}
+	var ready, out []string
+	for typ, n := range pending {
+		if n == 0 {
+			ready = append(ready, typ)
+		}
+	}
+	for len(ready) > 0 {
+		slices.Sort(ready)
+		typ := ready[0]
+		ready = ready[1:]
+		out = append(out, typ)
+		for _, u := range users[typ] {
+			if pending[u]--; pending[u] == 0 {
+				ready = append(ready, u)
+			}
+		}
+	}
+	if len(out) != len(ks) {
+		return out, fmt.Errorf("cleanup kinds: their after lists form a cycle (ordered %v of %d)", out, len(ks))
+	}
+	return out, nil
 }
 
 // resourceType runs every policy on one type in one region. Memory holds

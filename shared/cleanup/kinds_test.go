@@ -32,6 +32,46 @@ func TestEveryTypeIsRun(t *testing.T) {
 	if len(typeOrder) != len(policy.Types) {
 		t.Errorf("typeOrder has %d types, policy.Types %d", len(typeOrder), len(policy.Types))
 	}
+	if _, err := dependencyOrder(kinds); err != nil {
+		t.Error(err)
+	}
+	for typ, k := range kinds {
+		for _, u := range k.after {
+			if slices.Index(typeOrder, u) > slices.Index(typeOrder, typ) {
+				t.Errorf("%s runs before %s, which uses it", typ, u)
+			}
+		}
+	}
+}
+
+// The order is derived from the kinds' after lists, and refuses what cannot
+// be ordered.
+func TestDependencyOrder(t *testing.T) {
+	cases := []struct {
+		name  string
+		kinds map[string]kind
+		want  []string
+		err   string
+	}{
+		{"users first, ties by name", map[string]kind{"c": {after: []string{"a"}}, "b": {}, "a": {}, "d": {after: []string{"c", "b"}}}, []string{"a", "b", "c", "d"}, ""},
+		{"a chain", map[string]kind{"x": {after: []string{"y"}}, "y": {after: []string{"z"}}, "z": {}}, []string{"z", "y", "x"}, ""},
+		{"a cycle", map[string]kind{"x": {after: []string{"y"}}, "y": {after: []string{"x"}}}, nil, "cycle"},
+		{"an unknown type", map[string]kind{"x": {after: []string{"nope"}}}, nil, "which is no kind"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := dependencyOrder(c.kinds)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("err = %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, c.want) {
+				t.Errorf("order = %v, %v; want %v", got, err, c.want)
+			}
+		})
+	}
 }
 
 // Close to the Lambda deadline a run stops before the next type and says
