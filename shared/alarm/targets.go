@@ -3,8 +3,10 @@ package alarm
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -46,9 +48,7 @@ func lookupTarget(ctx context.Context, c Clients, t Target) (TargetState, error)
 					return s, nil
 				}
 				s.Found = true
-				for _, tg := range in.Tags {
-					s.Tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-				}
+				maps.Copy(s.Tags, tags.EC2(in.Tags))
 			}
 		}
 		if !s.Found {
@@ -65,9 +65,7 @@ func lookupTarget(ctx context.Context, c Clients, t Target) (TargetState, error)
 		}
 		for _, v := range out.Volumes {
 			s.Found = true
-			for _, tg := range v.Tags {
-				s.Tags[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-			}
+			maps.Copy(s.Tags, tags.EC2(v.Tags))
 		}
 		if !s.Found {
 			s.Gone = "volume " + t.ID + " does not exist"
@@ -85,9 +83,7 @@ func lookupTarget(ctx context.Context, c Clients, t Target) (TargetState, error)
 		if out.Configuration != nil {
 			s.ARN = aws.ToString(out.Configuration.FunctionArn)
 		}
-		for k, v := range out.Tags {
-			s.Tags[k] = v
-		}
+		maps.Copy(s.Tags, out.Tags)
 	}
 	return s, nil
 }

@@ -132,7 +132,7 @@ func copied(ctx context.Context, api CopyAPI) (map[string]string, error) {
 			return nil, err
 		}
 		for _, s := range page.Snapshots {
-			out[tagMap(s.Tags)[CopyOf]] = aws.ToString(s.SnapshotId)
+			out[tags.EC2(s.Tags)[CopyOf]] = aws.ToString(s.SnapshotId)
 		}
 	}
 	return out, nil

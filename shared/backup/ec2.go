@@ -106,10 +106,6 @@ type selection struct {
 	Instances []instanceSet
 }
 
-func tagMap(list []types.Tag) map[string]string {
-	return tags.Map(list, func(t types.Tag) *string { return t.Key }, func(t types.Tag) *string { return t.Value })
-}
-
 // backupTagFilter selects resources tagged with a backup policy, or with
 // policy only when it is set.
 func backupTagFilter(policy string) types.Filter {
@@ -176,30 +172,23 @@ func selectTargets(ctx context.Context, api EC2API, excludeRoot bool, policy str
 		}
 	}
 	// The volumes reached through instances: their state and own tags.
-	for batch := range slices.Chunk(fromInstances, volumeIDBatch) {
-		vp := ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{
-			Filters: []types.Filter{{Name: aws.String("volume-id"), Values: batch}}, MaxResults: aws.Int32(500)})
-		for vp.HasMorePages() {
-			page, err := vp.NextPage(ctx)
-			if err != nil {
-				return sel, fmt.Errorf("describe instance volumes: %w", err)
-			}
-			for _, v := range page.Volumes {
-				id := aws.ToString(v.VolumeId)
-				t, ok := sel.Targets[id]
-				if !ok {
-					continue
-				}
-				if p, tagged := lookup(v.Tags, tags.Backup); tagged && p != t.Policy {
-					delete(sel.Targets, id) // its own policy wins, and is not this run's
-					continue
-				}
-				t.State = string(v.State)
-				if own := sourceTagsOf(v.Tags); len(own) > 0 {
-					t.Tags = t.Tags.over(own)
-				}
-			}
+	err := eachVolumeOf(ctx, api, fromInstances, func(v types.Volume) {
+		id := aws.ToString(v.VolumeId)
+		t, ok := sel.Targets[id]
+		if !ok {
+			return
 		}
+		if p, tagged := lookup(v.Tags, tags.Backup); tagged && p != t.Policy {
+			delete(sel.Targets, id) // its own policy wins, and is not this run's
+			return
+		}
+		t.State = string(v.State)
+		if own := sourceTagsOf(v.Tags); len(own) > 0 {
+			t.Tags = t.Tags.over(own)
+		}
+	})
+	if err != nil {
+		return sel, fmt.Errorf("describe instance volumes: %w", err)
 	}
 	return sel, nil
 }
@@ -267,7 +256,7 @@ func listManaged(ctx context.Context, api EC2API, runKey, protectKey string, kee
 			}
 			e.ThisRun = rk == runKey
 			if keepTags(e.Policy) {
-				e.Tags = tagMap(s.Tags)
+				e.Tags = tags.EC2(s.Tags)
 			}
 			out.add(vol, e)
 		}
@@ -298,20 +287,31 @@ func imageSnapshots(ctx context.Context, api EC2API) (map[string]bool, error) {
 // existingVolumes reports which of ids still exist.
 func existingVolumes(ctx context.Context, api EC2API, ids []string) (map[string]bool, error) {
 	found := map[string]bool{}
+	err := eachVolumeOf(ctx, api, ids, func(v types.Volume) { found[aws.ToString(v.VolumeId)] = true })
+	if err != nil {
+		return nil, fmt.Errorf("describe volumes: %w", err)
+	}
+	return found, nil
+}
+
+// eachVolumeOf calls fn for each of the volumes ids that exist, listed by a
+// volume-id filter in batches (a filter, unlike VolumeIds, does not fail the
+// whole call on an id that is gone).
+func eachVolumeOf(ctx context.Context, api EC2API, ids []string, fn func(types.Volume)) error {
 	for batch := range slices.Chunk(ids, volumeIDBatch) {
 		p := ec2.NewDescribeVolumesPaginator(api, &ec2.DescribeVolumesInput{
 			Filters: []types.Filter{{Name: aws.String("volume-id"), Values: batch}}, MaxResults: aws.Int32(500)})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("describe volumes: %w", err)
+				return err
 			}
 			for _, v := range page.Volumes {
-				found[aws.ToString(v.VolumeId)] = true
+				fn(v)
 			}
 		}
 	}
-	return found, nil
+	return nil
 }
 
 // tagValue fits a value into EC2's 256 characters; a longer run key is

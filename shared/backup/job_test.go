@@ -160,7 +160,7 @@ func (e *env) tag(id string, kv ...string) {
 func createdAt(list []types.Snapshot) []string {
 	var out []string
 	for _, s := range list {
-		out = append(out, tagMap(s.Tags)[tags.CreatedAt])
+		out = append(out, tags.EC2(s.Tags)[tags.CreatedAt])
 	}
 	sort.Strings(out)
 	return out
@@ -209,7 +209,7 @@ func TestScheduledBackup(t *testing.T) {
 		instVols[1]: {"app": "web", "disk": "logs", tags.BackupPolicy: "daily", SourceVolume: instVols[1], SourceInstance: inst, tags.RunKey: key},
 	}
 	for v, want := range wantTags {
-		got := tagMap(snaps[v][0].Tags)
+		got := tags.EC2(snaps[v][0].Tags)
 		for k, val := range want {
 			if got[k] != val {
 				t.Errorf("snapshot of %s: tag %s = %q, want %q (all: %v)", v, k, got[k], val, got)
@@ -729,7 +729,7 @@ func TestPolicyRun(t *testing.T) {
 	}
 	r = e.run(j, fmt.Appendf(nil, `{"policy":"weekly","now":%q}`, day(0)))
 	s = e.snapshots()
-	if len(s[vols[0]]) != 1 || len(s[vols[1]]) != 1 || tagMap(s[vols[1]][0].Tags)[tags.BackupPolicy] != "weekly" {
+	if len(s[vols[0]]) != 1 || len(s[vols[1]]) != 1 || tags.EC2(s[vols[1]][0].Tags)[tags.BackupPolicy] != "weekly" {
 		t.Errorf("weekly run: root %d, data %d snapshots; counts %v", len(s[vols[0]]), len(s[vols[1]]), r.Counts)
 	}
 }
@@ -779,7 +779,7 @@ func TestCrossRegionCopy(t *testing.T) {
 		t.Errorf("copies follow copydays:2: %v", got)
 	}
 	for _, c := range cs {
-		tm := tagMap(c.Tags)
+		tm := tags.EC2(c.Tags)
 		if tm[tags.BackupPolicy] != "dr@copy" || tm[SourceRegion] != "us-east-1" || tm[SourceVolume] != vol || tm[CopyOf] == "" {
 			t.Errorf("copy tags %v", tm)
 		}
@@ -804,7 +804,7 @@ func TestInstanceSetWithTaggedVolume(t *testing.T) {
 	if r.APICalls["EC2.CreateSnapshots"] != 1 || r.APICalls["EC2.CreateSnapshot"] != 0 || r.Count(ActionSnapshot, report.Done) != 2 {
 		t.Fatalf("calls %v counts %v", r.APICalls, r.Counts)
 	}
-	got := tagMap(e.snapshots()[vols[1]][0].Tags)
+	got := tags.EC2(e.snapshots()[vols[1]][0].Tags)
 	if got[SourceInstance] != inst || got["app"] != "db" || got["disk"] != "data" || got[SourceVolume] != vols[1] {
 		t.Errorf("tags %v", got)
 	}

@@ -237,7 +237,7 @@ func TestRegions(t *testing.T) {
 				}
 				total += c.volumes[i]
 				for _, v := range tagged[n] {
-					if len(snaps[v]) != 1 || tagMap(snaps[v][0].Tags)[SourceVolume] != v {
+					if len(snaps[v]) != 1 || tags.EC2(snaps[v][0].Tags)[SourceVolume] != v {
 						t.Errorf("%s: volume %s has %d snapshots, want one of its own", n, v, len(snaps[v]))
 					}
 				}

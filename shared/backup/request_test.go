@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/settings"
+	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws-commander/commander/shared/trigger"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -163,7 +164,7 @@ func TestMergeLifecycle(t *testing.T) {
 func TestSnapshotTags(t *testing.T) {
 	tg := &target{VolumeID: "vol-1", InstanceID: "i-1", Policy: "daily", Tags: sourceTagsOf(ec2Tags(
 		"Name", "db", "aws:cloudformation:stack-name", "s", "commander:backup", "daily", "commander:protect", "true", "my:protect", "true", " My:Protect", "yes"))}
-	got := tagMap(snapshotTags(tg, "daily", strings.Repeat("k", 300), "my:protect", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+	got := tags.EC2(snapshotTags(tg, "daily", strings.Repeat("k", 300), "my:protect", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
 	for k, v := range map[string]string{"Name": "db", SourceVolume: "vol-1", SourceInstance: "i-1", "commander:backup-policy": "daily", "commander:created-at": "2026-01-01T00:00:00Z"} {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws-commander/commander/shared/backup/retention"
 	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -146,7 +147,7 @@ func (ru *run) create(ctx context.Context, reg Region, u unit) (map[string]exist
 	api := reg.EC2
 	made := map[string]existing{}
 	record := func(vol, id string, state types.SnapshotState, tl []types.Tag) {
-		tm := tagMap(tl)
+		tm := tags.EC2(tl)
 		e := existing{ID: id, Policy: u.targets[0].Policy, Time: ru.now, ThisRun: true,
 			Completed: state == types.SnapshotStateCompleted,
 			Protected: guard.Protected(tm, ru.Settings.ProtectTag), AWSBackup: tm[AWSBackupTag] != ""}
@@ -216,7 +217,7 @@ func commonTags(lists map[string][]types.Tag) []types.Tag {
 			out, first = slices.Clone(l), false
 			continue
 		}
-		m := tagMap(l)
+		m := tags.EC2(l)
 		out = slices.DeleteFunc(out, func(t types.Tag) bool {
 			v, ok := m[aws.ToString(t.Key)]
 			return !ok || v != aws.ToString(t.Value)
@@ -226,7 +227,7 @@ func commonTags(lists map[string][]types.Tag) []types.Tag {
 }
 
 func minus(l, common []types.Tag) []types.Tag {
-	m := tagMap(common)
+	m := tags.EC2(common)
 	return slices.DeleteFunc(slices.Clone(l), func(t types.Tag) bool {
 		v, ok := m[aws.ToString(t.Key)]
 		return ok && v == aws.ToString(t.Value)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -19,7 +20,7 @@ func listAddresses(ctx context.Context, _ *run, c Clients, region string, _ []po
 		return fmt.Errorf("describe addresses: %w", err)
 	}
 	for _, a := range out.Addresses {
-		tg := tagMap(a.Tags)
+		tg := tags.EC2(a.Tags)
 		state := "unassociated"
 		if aws.ToString(a.AssociationId) != "" || aws.ToString(a.InstanceId) != "" || aws.ToString(a.NetworkInterfaceId) != "" {
 			state = "associated"

@@ -173,7 +173,7 @@ func (f *fixture) state() string {
 	}
 	for _, r := range inst.Reservations {
 		for _, i := range r.Instances {
-			parts = append(parts, []any{i.InstanceId, i.State.Name, tagMap(i.Tags)})
+			parts = append(parts, []any{i.InstanceId, i.State.Name, tags.EC2(i.Tags)})
 		}
 	}
 	vols, err := f.ec2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{})
@@ -181,21 +181,21 @@ func (f *fixture) state() string {
 		f.t.Fatal(err)
 	}
 	for _, v := range vols.Volumes {
-		parts = append(parts, []any{v.VolumeId, v.State, tagMap(v.Tags)})
+		parts = append(parts, []any{v.VolumeId, v.State, tags.EC2(v.Tags)})
 	}
 	snaps, err := f.ec2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}})
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for _, s := range snaps.Snapshots {
-		parts = append(parts, []any{s.SnapshotId, s.State, tagMap(s.Tags)})
+		parts = append(parts, []any{s.SnapshotId, s.State, tags.EC2(s.Tags)})
 	}
 	addrs, err := f.ec2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{})
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	for _, a := range addrs.Addresses {
-		parts = append(parts, []any{a.AllocationId, a.AssociationId, tagMap(a.Tags)})
+		parts = append(parts, []any{a.AllocationId, a.AssociationId, tags.EC2(a.Tags)})
 	}
 	var lines []string
 	for _, p := range parts {

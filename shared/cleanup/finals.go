@@ -50,7 +50,7 @@ func (f *finalSnapshots) load(ctx context.Context, api EC2API, region string) er
 			if s.State == types.SnapshotStateError {
 				continue
 			}
-			if vol := tagMap(s.Tags)[FinalSnapshotOf]; vol != "" {
+			if vol := tags.EC2(s.Tags)[FinalSnapshotOf]; vol != "" {
 				set[vol] = aws.ToString(s.SnapshotId)
 			}
 		}

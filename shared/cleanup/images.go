@@ -9,6 +9,7 @@ import (
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -73,7 +74,7 @@ func listImages(ctx context.Context, _ *run, c Clients, region string, _ []polic
 			created, _ := time.Parse(time.RFC3339, aws.ToString(im.CreationDate))
 			r := plan.Resource{
 				Type: policy.EC2Image, ID: id, Region: region, Name: aws.ToString(im.Name),
-				State: string(im.State), Created: created, Tags: tagMap(im.Tags), Hold: used[id],
+				State: string(im.State), Created: created, Tags: tags.EC2(im.Tags), Hold: used[id],
 			}
 			for _, b := range im.BlockDeviceMappings {
 				if b.Ebs != nil && aws.ToString(b.Ebs.SnapshotId) != "" {

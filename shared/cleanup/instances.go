@@ -53,7 +53,7 @@ func listInstances(ctx context.Context, _ *run, c Clients, region string, pols [
 			}
 			for _, res := range page.Reservations {
 				for _, in := range res.Instances {
-					tg := tagMap(in.Tags)
+					tg := tags.EC2(in.Tags)
 					r := plan.Resource{
 						Type: policy.EC2Instance, ID: aws.ToString(in.InstanceId), Region: region, Name: tg["Name"],
 						Created: aws.ToTime(in.LaunchTime), Tags: tg,

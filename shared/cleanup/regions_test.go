@@ -123,7 +123,7 @@ func (f *fixture) regionState(region string) (instances map[string]string, addre
 	for _, res := range out.Reservations {
 		for _, in := range res.Instances {
 			state := string(in.State.Name)
-			if tagMap(in.Tags)[tags.CleanupAction] != "" {
+			if tags.EC2(in.Tags)[tags.CleanupAction] != "" {
 				state += ",marked"
 			}
 			instances[aws.ToString(in.InstanceId)] = state

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -50,7 +51,7 @@ func listSnapshots(ctx context.Context, r *run, c Clients, region string, pols [
 		}
 		for _, s := range page.Snapshots {
 			id := aws.ToString(s.SnapshotId)
-			tg := tagMap(s.Tags)
+			tg := tags.EC2(s.Tags)
 			r := plan.Resource{
 				Type: policy.EC2Snapshot, ID: id, Region: region, Name: tg["Name"],
 				State: string(s.State), Created: aws.ToTime(s.StartTime), Tags: tg,

@@ -10,10 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-func tagMap(list []types.Tag) map[string]string {
-	return tags.Map(list, func(t types.Tag) *string { return t.Key }, func(t types.Tag) *string { return t.Value })
-}
-
 func hasTag(list []types.Tag, key string) bool {
 	return slices.ContainsFunc(list, func(t types.Tag) bool { return aws.ToString(t.Key) == key })
 }

@@ -38,7 +38,7 @@ func listVolumes(ctx context.Context, r *run, c Clients, region string, pols []p
 		if !slices.Contains(match, state) && !(slices.Contains(rest, state) && hasTag(v.Tags, tags.CleanupAction)) {
 			return
 		}
-		tg := tagMap(v.Tags)
+		tg := tags.EC2(v.Tags)
 		yield(plan.Resource{
 			Type: policy.EC2Volume, ID: id, Region: region, Name: tg["Name"],
 			State: state, Created: aws.ToTime(v.CreateTime), Tags: tg,

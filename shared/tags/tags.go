@@ -2,6 +2,7 @@
 package tags
 
 import (
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"sort"
 	"strings"
 	"time"
@@ -81,4 +82,9 @@ func Map[T any](list []T, k, v func(T) *string) map[string]string {
 		}
 	}
 	return out
+}
+
+// EC2 turns EC2 tags into a map: every job and command reads them so.
+func EC2(list []ec2types.Tag) map[string]string {
+	return Map(list, func(t ec2types.Tag) *string { return t.Key }, func(t ec2types.Tag) *string { return t.Value })
 }

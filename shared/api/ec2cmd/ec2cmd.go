@@ -8,13 +8,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"github.com/aws-commander/commander/shared/tags"
 	"regexp"
 
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/api/cwcmd"
 	"github.com/aws-commander/commander/shared/deputy"
 	"github.com/aws-commander/commander/shared/settings"
+	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -162,14 +162,10 @@ func ec2Tags(m map[string]string) []types.Tag {
 	return tags.List(m, func(k, v *string) types.Tag { return types.Tag{Key: k, Value: v} })
 }
 
-func tagMap(list []types.Tag) map[string]string {
-	return tags.Map(list, func(t types.Tag) *string { return t.Key }, func(t types.Tag) *string { return t.Value })
-}
-
 // protected answers the protection refusal for resource when its tags
 // protect it (guard.Protected).
 func (d Deps) protected(resource string, list []types.Tag) error {
-	return api.RefuseProtected(resource, tagMap(list), d.Settings.ProtectTag)
+	return api.RefuseProtected(resource, tags.EC2(list), d.Settings.ProtectTag)
 }
 
 func encodeUserData(s string) *string {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/api"
+	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -33,7 +34,7 @@ type Instance struct {
 func toInstance(i types.Instance) Instance {
 	out := Instance{ID: aws.ToString(i.InstanceId), Type: string(i.InstanceType), AMI: aws.ToString(i.ImageId),
 		SubnetID: aws.ToString(i.SubnetId), VpcID: aws.ToString(i.VpcId), PrivateIP: aws.ToString(i.PrivateIpAddress),
-		PublicIP: aws.ToString(i.PublicIpAddress), LaunchTime: i.LaunchTime, Tags: tagMap(i.Tags)}
+		PublicIP: aws.ToString(i.PublicIpAddress), LaunchTime: i.LaunchTime, Tags: tags.EC2(i.Tags)}
 	if i.State != nil {
 		out.State = string(i.State.Name)
 	}

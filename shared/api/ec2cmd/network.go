@@ -8,6 +8,7 @@ import (
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/deputy"
+	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -147,7 +148,7 @@ func (d Deps) listSecurityGroups(ctx context.Context, c *api.Call) (any, error) 
 		}
 		for _, g := range out.SecurityGroups {
 			list = append(list, SecurityGroup{ID: aws.ToString(g.GroupId), Name: aws.ToString(g.GroupName), VpcID: aws.ToString(g.VpcId),
-				Description: aws.ToString(g.Description), Ingress: len(g.IpPermissions), Tags: tagMap(g.Tags)})
+				Description: aws.ToString(g.Description), Ingress: len(g.IpPermissions), Tags: tags.EC2(g.Tags)})
 		}
 	}
 	return map[string]any{"securityGroups": list}, nil
@@ -207,7 +208,7 @@ func (d Deps) listVpcs(ctx context.Context, c *api.Call) (any, error) {
 			return nil, fmt.Errorf("list VPCs: %w", err)
 		}
 		for _, v := range out.Vpcs {
-			list = append(list, vpc{ID: aws.ToString(v.VpcId), CIDR: aws.ToString(v.CidrBlock), IsDefault: aws.ToBool(v.IsDefault), State: string(v.State), Tags: tagMap(v.Tags)})
+			list = append(list, vpc{ID: aws.ToString(v.VpcId), CIDR: aws.ToString(v.CidrBlock), IsDefault: aws.ToBool(v.IsDefault), State: string(v.State), Tags: tags.EC2(v.Tags)})
 		}
 	}
 	return map[string]any{"vpcs": list}, nil
@@ -236,7 +237,7 @@ func (d Deps) listSubnets(ctx context.Context, c *api.Call) (any, error) {
 		}
 		for _, s := range out.Subnets {
 			list = append(list, subnet{ID: aws.ToString(s.SubnetId), VpcID: aws.ToString(s.VpcId), AZ: aws.ToString(s.AvailabilityZone),
-				CIDR: aws.ToString(s.CidrBlock), Available: aws.ToInt32(s.AvailableIpAddressCount), PublicIP: aws.ToBool(s.MapPublicIpOnLaunch), Tags: tagMap(s.Tags)})
+				CIDR: aws.ToString(s.CidrBlock), Available: aws.ToInt32(s.AvailableIpAddressCount), PublicIP: aws.ToBool(s.MapPublicIpOnLaunch), Tags: tags.EC2(s.Tags)})
 		}
 	}
 	return map[string]any{"subnets": list}, nil
