@@ -8,7 +8,6 @@ import (
 	"github.com/aws-commander/commander/shared/alarm"
 	"github.com/aws-commander/commander/shared/boot"
 	"github.com/aws-commander/commander/shared/clock"
-	"github.com/aws-commander/commander/shared/runner"
 	"github.com/aws/aws-lambda-go/lambda"
 )
 
@@ -24,5 +23,5 @@ func main() {
 		Settings: d.Settings, Config: cfg, Log: d.Log, Clients: alarm.RegionClients(d.AWS),
 		Home: d.AWS.Region, Clock: clock.Real{}, Metrics: os.Stdout,
 	}
-	lambda.Start(runner.Handler(h.Handle)) // raw bytes: bad input meets the strict decoder
+	lambda.Start(h.Runner()) // the one runner: raw bytes meet the strict decoder
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws-commander/commander/shared/backup"
 	"github.com/aws-commander/commander/shared/boot"
-	"github.com/aws-commander/commander/shared/runner"
 	"github.com/aws/aws-lambda-go/lambda"
 )
 
@@ -18,5 +17,5 @@ func main() {
 		d.Log.Error("invalid configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(runner.Handler(backup.New(d, c, os.Stdout).Handle)) // raw bytes: bad input meets the strict decoder
+	lambda.Start(backup.New(d, c, os.Stdout).Runner()) // the one runner: raw bytes meet the strict decoder
 }

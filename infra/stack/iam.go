@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/deputy"
 	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/tags"
@@ -72,9 +73,7 @@ func (a arns) regional(stmts []Statement) []Statement {
 		return stmts
 	}
 	for i, s := range stmts {
-		if s.Deny || homeRegionSids[s.Sid] || slices.ContainsFunc(s.Actions, func(x string) bool {
-			return strings.HasPrefix(x, "iam:") || strings.HasPrefix(x, "s3:")
-		}) {
+		if s.Deny || homeRegionSids[s.Sid] || slices.ContainsFunc(s.Actions, globalAction) {
 			continue
 		}
 		conds := map[string]map[string]any{}
@@ -116,17 +115,10 @@ const managedBy = "aws:ResourceTag/commander:managed-by"
 // condition that scopes them; each such statement says so in its Sid.
 func Policies(c Config) map[string][]Statement {
 	a := newARNs(c)
-	ec2Any := a.each("ec2", "*", true) // instances, volumes, ENIs, security groups, subnets, key pairs, EIPs in this account
-	instances := a.each("ec2", "instance/*", true)
-	volumes := a.each("ec2", "volume/*", true)
-	snapshots := a.each("ec2", "snapshot/*", false)
-	images := a.each("ec2", "image/*", false)
-	functions := a.each("lambda", "function:*", true)
-	alarms := a.each("cloudwatch", "alarm:*", true)
-	roles := []string{a.global("iam", "role/*")}
-	profiles := []string{a.global("iam", "instance-profile/*")}
-	buckets := []string{a.s3("*")}
-	objects := []string{a.s3("*/*")}
+	res := a.kindResources() // the symbolic resources of the cleanup declarations, as ARN patterns
+	ec2Any, instances, volumes := res[policy.ResEC2Any], res[policy.ResInstances], res[policy.ResVolumes]
+	snapshots, images, functions, alarms := res[policy.ResSnapshots], res[policy.ResImages], res[policy.ResFunctions], res[policy.ResAlarms]
+	roles, profiles, buckets, objects := res[policy.ResRoles], res[policy.ResInstanceProfiles], res[policy.ResBuckets], res[policy.ResObjects]
 	boundary := BoundaryARN(c)
 	pathRoles := a.global("iam", "role"+RolePath(c)+"*") // roles the api creates
 	pathProfiles := a.global("iam", "instance-profile"+RolePath(c)+"*")
@@ -219,33 +211,11 @@ func Policies(c Config) map[string][]Statement {
 			Statement{Sid: "FollowUpInvocation", Actions: []string{"lambda:InvokeFunction"}, Resources: []string{a.function(c.FunctionName("backup"))}},
 			kmsVia,
 		),
-		"cleanup": common(
-			Statement{Sid: "Ec2DescribeHasNoResourceLevelResourceStar", Actions: []string{"ec2:DescribeInstances", "ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:DescribeImages",
-				"ec2:DescribeAddresses", "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"}, Resources: []string{"*"}},
-			Statement{Sid: "Ec2Instances", Actions: []string{"ec2:DescribeInstanceAttribute", "ec2:StopInstances", "ec2:TerminateInstances"}, Resources: instances},
-			Statement{Sid: "Ec2Volumes", Actions: []string{"ec2:CreateSnapshot", "ec2:DeleteVolume"}, Resources: slices.Concat(volumes, snapshots)},
-			Statement{Sid: "Ec2SnapshotsAndImages", Actions: []string{"ec2:DeleteSnapshot", "ec2:DeregisterImage"}, Resources: slices.Concat(snapshots, images)},
-			Statement{Sid: "Ec2Addresses", Actions: []string{"ec2:ReleaseAddress"}, Resources: a.each("ec2", "elastic-ip/*", true)},
-			Statement{Sid: "Ec2MarkTags", Actions: []string{"ec2:CreateTags", "ec2:DeleteTags"}, Resources: slices.Concat(ec2Any, snapshots, images)},
-			Statement{Sid: "LambdaListHasNoResourceLevelResourceStar", Actions: []string{"lambda:ListFunctions"}, Resources: []string{"*"}},
-			// functions covers a function's versions too (function:name:N): DeleteFunction with a Qualifier deletes one version.
-			Statement{Sid: "LambdaFunctions", Actions: []string{"lambda:ListTags", "lambda:TagResource", "lambda:UntagResource", "lambda:DeleteFunction",
-				"lambda:ListVersionsByFunction", "lambda:ListAliases"}, Resources: functions},
-			Statement{Sid: "IamListHasNoResourceLevelResourceStar", Actions: []string{"iam:ListRoles", "iam:ListInstanceProfiles"}, Resources: []string{"*"}},
-			Statement{Sid: "IamRolesRead", Actions: []string{"iam:GetRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
-				"iam:ListInstanceProfilesForRole", "iam:TagRole", "iam:UntagRole"}, Resources: roles},
-			// Only roles this system created are ever deleted.
-			Statement{Sid: "IamDeleteOwnRoles", Actions: []string{"iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"}, Resources: roles,
-				Conditions: map[string]map[string]any{"StringEquals": {managedBy: "commander"}}},
-			Statement{Sid: "IamInstanceProfiles", Actions: []string{"iam:GetInstanceProfile", "iam:TagInstanceProfile",
-				"iam:UntagInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"}, Resources: profiles},
-			Statement{Sid: "CloudWatchDescribeHasNoResourceLevelResourceStar", Actions: []string{"cloudwatch:DescribeAlarms"}, Resources: []string{"*"}},
-			Statement{Sid: "CloudWatchAlarms", Actions: []string{"cloudwatch:DeleteAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"}, Resources: alarms},
-			Statement{Sid: "S3ListAllMyBucketsHasNoResourceLevelResourceStar", Actions: []string{"s3:ListAllMyBuckets"}, Resources: []string{"*"}},
-			Statement{Sid: "S3Buckets", Actions: []string{"s3:GetBucketTagging", "s3:PutBucketTagging", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:DeleteBucket"}, Resources: buckets},
-			Statement{Sid: "S3AbortUploads", Actions: []string{"s3:AbortMultipartUpload"}, Resources: objects},
+		// The statements about resource types are generated from their
+		// declarations (policy.Types, infra/stack/kindiam.go).
+		"cleanup": common(append(kindStatements(a, policy.Types),
 			Statement{Sid: "FollowUpInvocation", Actions: []string{"lambda:InvokeFunction"}, Resources: []string{a.function(c.FunctionName("cleanup"))}},
-		),
+		)...),
 		"alarm": common(
 			Statement{Sid: "ReadHasNoResourceLevelResourceStar", Actions: []string{"cloudwatch:DescribeAlarms", "ec2:DescribeInstances", "ec2:DescribeVolumes"}, Resources: []string{"*"}},
 			// The reaction confirms the event's state against the alarm's own history.

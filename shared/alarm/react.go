@@ -8,12 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/aws-commander/commander/shared/alarm/alarmevent"
-	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/clock"
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/runner"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws-commander/commander/shared/trigger"
 )
@@ -29,31 +31,47 @@ type Handler struct {
 	Metrics  io.Writer // EMF lines; os.Stdout in Lambda
 }
 
-// Handle runs one event through decode, lookup, plan, guard, act and report.
-// Events that can never succeed answer a skipped report; only transient
+// Handle runs one event through the shared runner: decode, lookup, plan,
+// guard, act and report. An event that is not an alarm state change fails
+// (Lambda retries it, then it reaches the dead-letter queue and its alarm);
+// one that can never lead to an action answers a skipped report; transient
 // failures (throttling, service unavailable) return an error, so that
 // Lambda's asynchronous retry tries again.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*report.Report, error) {
-	counter := awsclient.NewCounter()
-	ctx = awsclient.WithCounter(ctx, counter)
-	dryRun := h.Settings.DryRunOr(false)
-	started := h.Clock.Now()
+	return h.Runner().Handle(ctx, raw)
+}
 
-	t, err := trigger.Decode(raw)
-	if err != nil {
-		r := report.New("alarm", trigger.Event, dryRun, started, h.Settings.MaxReportedResources)
-		return h.skip(ctx, r, counter, "malformed event: "+err.Error()), nil
-	}
-	r := report.New("alarm", t.Kind, dryRun, started, h.Settings.MaxReportedResources)
-	r.EventID, r.IdempotencyKey = t.ID, t.IdempotencyKey()
-	clk, err := clock.Resolve(t.Now, h.Settings.AllowSimulatedTime, h.Clock)
-	if err != nil {
-		return h.skip(ctx, r, counter, err.Error()), nil
-	}
+// Runner is the job in the shared runner: what the function hands to lambda.Start.
+func (h *Handler) Runner() *runner.Runner[request] {
+	return &runner.Runner[request]{Function: JobName, Job: h, Settings: h.Settings, Clock: h.Clock, Log: h.Log, Metrics: h.Metrics}
+}
+
+// JobName is this job's name in reports, metrics and logs.
+const JobName = "alarm"
+
+// request is one alarm state change.
+type request struct {
+	t  trigger.Trigger
+	ev alarmevent.Event
+}
+
+func (r request) AsksDryRun() bool                  { return false } // only COMMANDER_DRY_RUN makes reactions dry
+func (r request) Event() trigger.Trigger            { return r.t }
+func (r request) Key(time.Time) string              { return r.t.IdempotencyKey() }
+func (r request) Carried() (guard.LedgerState, int) { return guard.LedgerState{}, 0 }
+
+// Decode reads the alarm state change a trigger carries (runner.Job).
+func (h *Handler) Decode(t trigger.Trigger) (request, error) {
 	ev, err := alarmevent.FromTrigger(t)
 	if err != nil {
-		return h.skip(ctx, r, counter, "malformed event: "+err.Error()), nil
+		return request{}, fmt.Errorf("malformed event: %w", err)
 	}
+	return request{t: t, ev: ev}, nil
+}
+
+// Run reacts to one alarm state change (runner.Job).
+func (h *Handler) Run(ctx context.Context, rr *runner.Run, req request) error {
+	ev, r, dryRun := req.ev, rr.Report, rr.DryRun
 	region := ev.Region
 	if region == "" {
 		region = h.Home
@@ -64,23 +82,23 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*report.Repo
 	def, err := lookupAlarm(ctx, c.CloudWatch, ev.AlarmName)
 	switch {
 	case errors.Is(err, errUnknownAlarm):
-		return h.skip(ctx, r, counter, fmt.Sprintf("unknown alarm %q in %s", ev.AlarmName, region)), nil
+		return rr.Skip(fmt.Sprintf("unknown alarm %q in %s", ev.AlarmName, region))
 	case err != nil:
-		return h.fail(ctx, r, counter, err)
+		return err
 	}
 
 	reaction := Choose(ev, def.Tags, h.Config)
 	if reaction.Skip != "" {
-		return h.skip(ctx, r, counter, reaction.Skip), nil
+		return rr.Skip(reaction.Skip)
 	}
 	// Anyone who may invoke the function can write an event: act only on a
 	// state change CloudWatch itself reports.
 	why, err := confirm(ctx, c.CloudWatch, ev, def)
 	if err != nil {
-		return h.fail(ctx, r, counter, err)
+		return err
 	}
 	if why != "" {
-		return h.skip(ctx, r, counter, "state change not confirmed by CloudWatch: "+why), nil
+		return rr.Skip("state change not confirmed by CloudWatch: " + why)
 	}
 
 	// The audit event names the alarm CloudWatch holds, not the event's resources.
@@ -115,11 +133,11 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*report.Repo
 	} else {
 		states, err = h.lookupTargets(ctx, c, targets)
 		if err != nil {
-			return h.fail(ctx, r, counter, err)
+			return err
 		}
 	}
 
-	now := clk.Now()
+	now := rr.Now
 	steps, breakerErr := Decide(reaction, states, Guard{
 		DryRun: dryRun, ProtectTag: h.Settings.ProtectTag, Cooldown: h.Settings.AlarmCooldown,
 		Now: now, EventID: ev.ID, Alarm: ev.AlarmName, Breaker: h.Settings.Breaker(),
@@ -185,11 +203,10 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (*report.Repo
 		r.Add(d)
 	}
 	if len(transient) > 0 {
-		return h.fail(ctx, r, counter, errors.Join(transient...))
+		return errors.Join(transient...)
 	}
 	if acted == 0 {
-		return h.skip(ctx, r, counter, strings.Join(skipped, "; ")), nil
+		return rr.Skip(strings.Join(skipped, "; "))
 	}
-	h.finish(ctx, r, counter)
-	return r, nil
+	return nil
 }

@@ -119,6 +119,22 @@ func (e *env) handleAsIs(t *testing.T, raw []byte) *report.Report {
 	return r
 }
 
+// refused runs an event the job must refuse: an error naming why (Lambda
+// retries it, then sends it to the dead-letter queue), a failed report, and
+// no AWS call made.
+func (e *env) refused(t *testing.T, raw []byte, why string) *report.Report {
+	t.Helper()
+	r, err := e.h.Handle(context.Background(), raw)
+	if err == nil || !strings.Contains(err.Error(), why) {
+		t.Fatalf("Handle: error %v, want one naming %q", err, why)
+	}
+	wantStatus(t, r, report.StatusFailed, why)
+	if r.APICallsTotal != 0 {
+		t.Errorf("a refused event made %d AWS calls: %v", r.APICallsTotal, r.APICalls)
+	}
+	return r
+}
+
 func wantStatus(t *testing.T, r *report.Report, status, reason string) {
 	t.Helper()
 	if r.Status != status || !strings.Contains(r.Reason, reason) {
@@ -406,9 +422,8 @@ func TestReactions(t *testing.T) {
 				report.StatusSkipped, "target gone: volume vol-0123456789abcdef0 does not exist")
 			wantReactions(t, e)
 		}},
-		{name: "malformed: skipped", run: func(t *testing.T, e *env) {
-			r := e.handle(t, sample(t, "alarm-malformed.json"))
-			wantStatus(t, r, report.StatusSkipped, "malformed event")
+		{name: "malformed: failed, so that it reaches the dead-letter queue", run: func(t *testing.T, e *env) {
+			r := e.refused(t, sample(t, "alarm-malformed.json"), "malformed event")
 			if r.EventID != "" && r.EventID != "5e1f6a7b-0c2d-4e3f-8a9b-c0d1e2f3a4b5" {
 				t.Errorf("event id = %q", r.EventID)
 			}
@@ -532,5 +547,5 @@ func TestFailures(t *testing.T) {
 func TestSimulatedNowRefused(t *testing.T) {
 	e := setup(t, nil)
 	raw := bytes.Replace(sample(t, single), []byte(`"alarmName"`), []byte(`"now": "2030-01-01T00:00:00Z", "alarmName"`), 1)
-	wantStatus(t, e.handle(t, raw), report.StatusSkipped, "COMMANDER_ALLOW_SIMULATED_TIME")
+	e.refused(t, raw, "COMMANDER_ALLOW_SIMULATED_TIME")
 }

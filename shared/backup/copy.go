@@ -24,8 +24,7 @@ const (
 // Report action for a cross-region copy.
 const ActionCopy = "copy"
 
-// CopyAPI is the slice of EC2 a copy destination needs (besides EC2API's
-// listing, which its retention uses).
+// CopyAPI is the slice of EC2 that finding and making copies calls.
 type CopyAPI interface {
 	ec2.DescribeSnapshotsAPIClient
 	CopySnapshot(ctx context.Context, in *ec2.CopySnapshotInput, opts ...func(*ec2.Options)) (*ec2.CopySnapshotOutput, error)
@@ -69,10 +68,7 @@ func (ru *run) copies(ctx context.Context, reg Region, managed *managedSet) erro
 		if !ok {
 			return fmt.Errorf("no client for copy destination %s", dst)
 		}
-		api, ok := dr.EC2.(CopyAPI)
-		if !ok {
-			return fmt.Errorf("the EC2 client of %s cannot copy snapshots", dst)
-		}
+		api := dr.EC2
 		have, err := copied(ctx, api)
 		if err != nil {
 			return fmt.Errorf("list copies in %s: %w", dst, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws-commander/commander/shared/awsclient/iamclient"
 	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/runner"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -66,11 +67,11 @@ func TestHandOver(t *testing.T) {
 	}
 
 	j := e.job(map[string]string{"COMMANDER_CONCURRENCY": "1"})
-	j.Self, j.SelfName = fns, "commander-backup"
+	j.FollowUp = runner.InvokeSelf(fns, "commander-backup")
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	j.Regions[0].EC2 = &deadlineEC2{Client: e.ec2, n: 2, cancel: cancel}
-	r, err := j.Run(runCtx, scheduled(day(0)))
+	r, err := j.Handle(runCtx, scheduled(day(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestHandOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.Regions[0].EC2 = e.ec2
-	r2, err := j.Run(ctx, body)
+	r2, err := j.Handle(ctx, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestHandOver(t *testing.T) {
 	}
 	// A run handed over too often fails instead of looping.
 	body = []byte(strings.Replace(string(body), `"hop":1`, `"hop":11`, 1))
-	if _, err := j.Run(ctx, body); err == nil || !strings.Contains(err.Error(), "continuation.hop") {
+	if _, err := j.Handle(ctx, body); err == nil || !strings.Contains(err.Error(), "continuation.hop") {
 		t.Errorf("hop 11: %v", err)
 	}
 }

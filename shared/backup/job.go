@@ -10,6 +10,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/aws-commander/commander/events"
+
 	"github.com/aws-commander/commander/shared/audit"
 	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/awsclient/ec2client"
@@ -21,8 +23,9 @@ import (
 	"github.com/aws-commander/commander/shared/clock"
 	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/runner"
 	"github.com/aws-commander/commander/shared/settings"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws-commander/commander/shared/trigger"
 )
 
 // Function is this job's name in reports, metrics and logs.
@@ -63,22 +66,16 @@ type Job struct {
 	Clock    clock.Clock // the real clock; an event may simulate now when allowed
 	Log      *slog.Logger
 	Metrics  io.Writer // EMF lines
-	// Self hands a run that runs out of time over to a follow-up
+	// FollowUp hands a run that runs out of time over to a follow-up
 	// invocation of this function (asynchronous); nil: the report's next
 	// field says how to continue.
-	Self     InvokeAPI
-	SelfName string
-}
-
-// InvokeAPI is the slice of Lambda the hand-over calls.
-type InvokeAPI interface {
-	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+	FollowUp runner.FollowUp
 }
 
 // New builds the job's clients for every configured region.
 func New(d boot.Deps, c Config, metricsOut io.Writer) *Job {
 	j := &Job{Settings: d.Settings, Config: c, Audit: eventbridgeclient.New(d.AWS), Clock: clock.Real{}, Log: d.Log, Metrics: metricsOut,
-		Self: lambdaclient.New(d.AWS), SelfName: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")}
+		FollowUp: runner.InvokeSelf(lambdaclient.New(d.AWS), os.Getenv("AWS_LAMBDA_FUNCTION_NAME"))}
 	for _, name := range d.Settings.Regions {
 		cfg := awsclient.InRegion(d.AWS, name)
 		j.Regions = append(j.Regions, Region{Name: name, EC2: ec2client.New(cfg), S3: s3client.New(cfg)})
@@ -100,15 +97,22 @@ func (j *Job) region(name string) (Region, bool) {
 	return j.Regions[i], true
 }
 
-// Handle is the Lambda handler: the report, and an error when the run failed
+// Runner is the job in the shared runner: what the function hands to lambda.Start.
+func (j *Job) Runner() *runner.Runner[Request] {
+	return &runner.Runner[Request]{
+		Function: Function, Job: j, Settings: j.Settings, Clock: j.Clock, Log: j.Log, Metrics: j.Metrics,
+		Audit: j.Audit, Completed: events.BackupCompleted, DeadlineMargin: deadlineMargin, FollowUp: j.FollowUp,
+	}
+}
+
+// Handle runs one invocation: the report, and an error when the run failed
 // (so that an asynchronous invocation is retried).
 func (j *Job) Handle(ctx context.Context, raw json.RawMessage) (*report.Report, error) {
-	r, err := j.Run(ctx, raw)
-	if err != nil {
-		return nil, err
-	}
-	return r, r.Err()
+	return j.Runner().Handle(ctx, raw)
 }
+
+// Decode reads the backup request a trigger carries (runner.Job).
+func (j *Job) Decode(t trigger.Trigger) (Request, error) { return decode(t, true) }
 
 // run is the state of one invocation.
 type run struct {
@@ -126,35 +130,15 @@ type run struct {
 	spans    *spans
 }
 
-// Run decodes raw and runs the pipeline. An error means the event itself was
-// refused; everything after decoding is in the report.
-func (j *Job) Run(ctx context.Context, raw []byte) (*report.Report, error) {
-	req, err := Decode(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", Function, err)
-	}
-	clk, err := clock.Resolve(req.Trigger.Now, j.Settings.AllowSimulatedTime, j.Clock)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", Function, err)
-	}
+// Run snapshots and prunes for req (runner.Job): the runner has decoded the
+// event, resolved the clock and dry-run, and reports what is recorded here.
+func (j *Job) Run(ctx context.Context, rr *runner.Run, req Request) error {
 	if req.Policy != "" {
 		if _, err := j.Config.policy(req.Policy); err != nil {
-			return nil, fmt.Errorf("%s: field \"policy\": %w", Function, err)
+			return fmt.Errorf("field \"policy\": %w", err)
 		}
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, dl.Add(-deadlineMargin))
-		defer cancel()
-	}
-	counter := awsclient.NewCounter()
-	ctx = awsclient.WithCounter(ctx, counter)
-	now := clk.Now()
-	ru := &run{Job: j, req: req, now: now, key: req.Key(now), dry: j.Settings.DryRunOr(false) || req.DryRun,
-		ledger: guard.NewLedger(j.Settings.Breaker(), req.Ledger)}
-	ru.rep = report.New(Function, req.Trigger.Kind, ru.dry, j.Clock.Now(), j.Settings.MaxReportedResources)
-	ru.rep.EventID, ru.rep.IdempotencyKey = req.Trigger.ID, ru.key
-
+	ru := &run{Job: j, req: req, now: rr.Now, key: rr.Key, dry: rr.DryRun, rep: rr.Report, ledger: rr.Ledger}
 	if len(j.Regions) > 1 {
 		names := make([]string, len(j.Regions))
 		for i, reg := range j.Regions {
@@ -170,10 +154,13 @@ func (j *Job) Run(ctx context.Context, raw []byte) (*report.Report, error) {
 		ru.rep.Took(reg.Name, ru.spans.took(reg.Name))
 	}
 	if ctx.Err() != nil {
-		ru.handOver(ctx)
+		ru.handOver(rr)
 	}
-	ru.finish(ctx, counter)
-	return ru.rep, nil
+	found, fixed := ru.drift()
+	rr.Measure(report.MetricDriftFound, float64(found))
+	rr.Measure(report.MetricDriftFixed, float64(fixed))
+	rr.Measure(report.MetricBreakerTrips, float64(ru.breakerTrips))
+	return nil
 }
 
 func (ru *run) add(region, typ, resource, action, outcome, reason string, err error) {

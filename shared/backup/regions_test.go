@@ -341,7 +341,7 @@ func TestRegionsHandOver(t *testing.T) {
 	defer cancel()
 	j.Regions = rg.regions(names, nil)
 	j.Regions[0].EC2 = &stoppingEC2{regionEC2: j.Regions[0].EC2.(*regionEC2), cancel: cancel}
-	r, err := j.Run(ctx, scheduled(day(0)))
+	r, err := j.Handle(ctx, scheduled(day(0)))
 	if err != nil {
 		t.Fatal(err)
 	}

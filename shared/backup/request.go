@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/aws-commander/commander/shared/guard"
 	"time"
 
 	"github.com/aws-commander/commander/shared/backup/retention"
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/trigger"
 )
 
@@ -57,15 +57,15 @@ type payload struct {
 // other EventBridge event, or a direct invocation such as
 // {"dryRun":true,"policy":"daily","now":"2026-02-01T02:00:00Z","runId":"manual-1"}.
 func Decode(raw []byte) (Request, error) {
-	return decode(raw, true)
-}
-
-func decode(raw []byte, top bool) (Request, error) {
 	t, err := trigger.Decode(raw)
 	if err != nil {
 		return Request{}, err
 	}
-	r := Request{Trigger: t, Original: json.RawMessage(raw)}
+	return decode(t, true)
+}
+
+func decode(t trigger.Trigger, top bool) (Request, error) {
+	r := Request{Trigger: t, Original: t.Raw}
 	var body []byte
 	switch t.Kind {
 	case trigger.HTTP:
@@ -94,7 +94,11 @@ func decode(raw []byte, top bool) (Request, error) {
 			case c.Key == "":
 				return Request{}, errors.New(`backup request: field "continuation.key" is required`)
 			}
-			inner, err := decode(c.Event, false)
+			it, err := trigger.Decode(c.Event)
+			var inner Request
+			if err == nil {
+				inner, err = decode(it, false)
+			}
 			if err != nil {
 				return Request{}, fmt.Errorf(`backup request: field "continuation.event": %w`, err)
 			}
@@ -119,6 +123,11 @@ func decode(raw []byte, top bool) (Request, error) {
 	}
 	return r, nil
 }
+
+// AsksDryRun, Event and Carried are what the runner reads of every request.
+func (r Request) AsksDryRun() bool                  { return r.DryRun }
+func (r Request) Event() trigger.Trigger            { return r.Trigger }
+func (r Request) Carried() (guard.LedgerState, int) { return r.Ledger, r.Hop }
 
 // Key is the idempotency key the run's snapshots carry: the schedule and
 // its scheduled time for a schedule, the event id for another event, and

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/tagger"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -27,6 +28,7 @@ func listAddresses(ctx context.Context, _ *run, c Clients, region string, _ []po
 		}
 		yield(plan.Resource{
 			Type: policy.EC2Address, ID: aws.ToString(a.AllocationId), Region: region,
+			ARN:  tagger.EC2ARN(region, "", "elastic-ip", aws.ToString(a.AllocationId)),
 			Name: tg["Name"], State: state, Tags: tg,
 		})
 	}

@@ -3,9 +3,7 @@ package cleanup
 import (
 	"context"
 	"fmt"
-	"github.com/aws-commander/commander/shared/tags"
 	"slices"
-	"sync"
 
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
@@ -133,41 +131,4 @@ func actAlarms(ctx context.Context, r *run, c Clients, p policy.Policy, items []
 			r.add(decision(it, p.Action, report.Done, it.dec.Reason))
 		}
 	}
-}
-
-// CloudWatch tags one ARN per call: bounded concurrency.
-func alarmTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
-	tl := tags.List(set, func(k, v *string) cwtypes.Tag { return cwtypes.Tag{Key: k, Value: v} })
-	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
-		_, err := c.CloudWatch.TagResource(ctx, &cloudwatch.TagResourceInput{ResourceARN: aws.String(it.res.ARN), Tags: tl})
-		return ignoreGone(err)
-	})
-}
-
-func alarmUntag(ctx context.Context, r *run, c Clients, items []item, keys ...string) map[string]error {
-	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
-		_, err := c.CloudWatch.UntagResource(ctx, &cloudwatch.UntagResourceInput{ResourceARN: aws.String(it.res.ARN), TagKeys: keys})
-		return ignoreGone(err)
-	})
-}
-
-// perResource calls fn for each item with the configured concurrency and
-// collects the errors by resource id.
-func perResource(ctx context.Context, r *run, items []item, fn func(context.Context, item) error) map[string]error {
-	var mu sync.Mutex
-	out := map[string]error{}
-	g := errgroup.Group{}
-	g.SetLimit(r.job.Settings.Concurrency)
-	for _, it := range items {
-		g.Go(func() error {
-			if err := fn(ctx, it); err != nil {
-				mu.Lock()
-				out[it.res.ID] = err
-				mu.Unlock()
-			}
-			return nil
-		})
-	}
-	_ = g.Wait()
-	return out
 }

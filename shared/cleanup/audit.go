@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/audit"
-	"github.com/aws-commander/commander/shared/report"
 )
 
 // MaxPlannedInAudit bounds the resources listed in one "Cleanup Planned" event.
@@ -59,34 +58,22 @@ func firstMarked(list []markedResource) []markedResource {
 	return list
 }
 
-func (j *Job) publish(ctx context.Context, r *run) {
-	rep := r.rep
-	emit := audit.Emitter{API: j.Audit, Bus: j.Settings.EventBus}
-	slices.Sort(r.tripped)
-	if r.markedCount > 0 {
-		listed := firstMarked(r.marked)
-		detail := map[string]any{
-			"function": j.Function, "idempotencyKey": rep.IdempotencyKey, "eventId": rep.EventID,
-			"marked": r.markedCount, "resources": listed, "truncated": r.markedCount - len(listed),
-		}
-		if err := emit.Emit(ctx, events.CleanupPlanned, detail); err != nil {
-			rep.Partial(err.Error())
-		}
-	}
-	detail := map[string]any{
-		"function": j.Function, "trigger": rep.Trigger, "eventId": rep.EventID, "idempotencyKey": rep.IdempotencyKey,
-		"dryRun": rep.DryRun, "status": rep.Status, "reason": rep.Reason, "counts": rep.Counts,
-		"breakerTripped": r.tripped, "apiCallsTotal": rep.APICallsTotal, "durationMs": rep.DurationMs,
-	}
-	if err := emit.Emit(ctx, events.CleanupCompleted, detail); err != nil {
-		rep.Partial(err.Error())
-	}
-	if j.Metrics == nil {
+// planned sends "Commander Cleanup Planned" with what a live run marked;
+// the runner sends "Commander Cleanup Completed" for every run.
+func (j *Job) planned(ctx context.Context, r *run) {
+	if r.markedCount == 0 || j.Audit == nil {
 		return
 	}
-	err := rep.WriteMetrics(j.Metrics, j.Settings.MetricsNamespace, map[string]float64{
-		report.MetricCandidates: float64(r.stats[report.MetricCandidates]), report.MetricBreakerTrips: float64(r.stats[report.MetricBreakerTrips])})
-	if err != nil {
-		j.Log.WarnContext(ctx, "metrics not written", "error", err.Error())
+	rep := r.rep
+	listed := firstMarked(r.marked)
+	detail := map[string]any{
+		"function": j.Function, "idempotencyKey": rep.IdempotencyKey, "eventId": rep.EventID,
+		"marked": r.markedCount, "resources": listed, "truncated": r.markedCount - len(listed),
+	}
+	// The run may have stopped at its deadline: the event gets its own time.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := (audit.Emitter{API: j.Audit, Bus: j.Settings.EventBus}).Emit(actx, events.CleanupPlanned, detail); err != nil {
+		rep.Partial(err.Error())
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/audit"
 	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/awsclient/cloudwatchclient"
@@ -35,6 +36,7 @@ import (
 	"github.com/aws-commander/commander/shared/clock"
 	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/runner"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws-commander/commander/shared/trigger"
 )
@@ -71,7 +73,7 @@ type Job struct {
 	Clock    clock.Clock
 	Metrics  io.Writer // EMF lines (the function's stdout)
 	// FollowUp, when set, continues a run that stops before its deadline.
-	FollowUp FollowUp
+	FollowUp runner.FollowUp
 }
 
 // New builds the job the cleanup function runs: the clients of every
@@ -93,7 +95,7 @@ func New(d boot.Deps, pols policy.Document, metrics io.Writer) *Job {
 		Audit:   eventbridgeclient.New(d.AWS), Clock: clock.Real{}, Metrics: metrics,
 	}
 	if name := os.Getenv("AWS_LAMBDA_FUNCTION_NAME"); name != "" {
-		job.FollowUp = InvokeSelf(lambdaclient.New(d.AWS), name)
+		job.FollowUp = runner.InvokeSelf(lambdaclient.New(d.AWS), name)
 	}
 	return job
 }
@@ -108,53 +110,68 @@ type Request struct {
 	Now string `json:"now"`
 	// Resume continues a run that stopped before its deadline (set by the run itself).
 	Resume *Resume `json:"resume,omitempty"`
+
+	trigger trigger.Trigger // what the request came in
 }
 
 // deadlineMargin is the time kept back from the Lambda deadline to report.
+// Cleanup stops between resource types when less is left (run.region), rather
+// than have the runner cancel calls in flight, so the runner keeps none.
 const deadlineMargin = 20 * time.Second
 
-// Handle decodes raw, runs the cleanup and returns its report. The error is
-// non-nil only when the run failed as a whole (the platform may retry: a run
-// is idempotent).
+// Runner is the job in the shared runner: what the function hands to lambda.Start.
+func (j *Job) Runner() *runner.Runner[Request] {
+	return &runner.Runner[Request]{
+		Function: j.Function, Job: j, Settings: j.Settings, DryRunByDefault: true, Clock: j.Clock, Log: j.Log,
+		Metrics: j.Metrics, Audit: j.Audit, Completed: events.CleanupCompleted, FollowUp: j.FollowUp,
+	}
+}
+
+// Handle runs one invocation and returns its report. The error is non-nil
+// only when the run failed as a whole (the platform may retry: a run is
+// idempotent).
 func (j *Job) Handle(ctx context.Context, raw json.RawMessage) (*report.Report, error) {
-	t, err := trigger.Decode(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", j.Function, err)
+	return j.Runner().Handle(ctx, raw)
+}
+
+// Decode reads the run options a trigger carries (runner.Job).
+func (j *Job) Decode(t trigger.Trigger) (Request, error) { return DecodeRequest(t) }
+
+// AsksDryRun, Event, Key and Carried are what the runner reads of a request.
+func (q Request) AsksDryRun() bool       { return q.DryRun }
+func (q Request) Event() trigger.Trigger { return q.trigger }
+func (q Request) Key(time.Time) string   { return q.trigger.IdempotencyKey() }
+func (q Request) Carried() (guard.LedgerState, int) {
+	if q.Resume == nil {
+		return guard.LedgerState{}, 0
 	}
-	req, err := DecodeRequest(t)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", j.Function, err)
-	}
-	clk, err := clock.Resolve(t.Now, j.Settings.AllowSimulatedTime, j.Clock)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", j.Function, err)
-	}
+	return q.Resume.LedgerState, q.Resume.Hop
+}
+
+// Run lists, plans, guards and acts on every policy the request selects
+// (runner.Job); ages and due dates use the run's now, which a test may
+// simulate.
+func (j *Job) Run(ctx context.Context, rr *runner.Run, req Request) error {
 	pols, err := j.selectPolicies(req.Policies)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", j.Function, err)
+		return err
 	}
-	// The report's start and duration are real time, as in every job; the
-	// run's now (which a test may simulate) decides ages and due dates.
-	started := j.Clock.Now()
-	now := clk.Now()
-	dryRun := j.Settings.DryRunOr(true) || req.DryRun
-	rep := report.New(j.Function, t.Kind, dryRun, started, j.Settings.MaxReportedResources)
-	rep.EventID, rep.IdempotencyKey = t.ID, t.IdempotencyKey()
-	counter := awsclient.NewCounter()
-	ctx = awsclient.WithCounter(ctx, counter)
-
-	r := &run{job: j, now: now, dryRun: dryRun, rep: rep, stats: map[string]int{}, breaker: guard.NewLedger(j.Settings.Breaker(), resumeLedger(req.Resume))}
+	r := &run{job: j, now: rr.Now, dryRun: rr.DryRun, rep: rr.Report, stats: map[string]int{}, breaker: rr.Ledger}
 	if err := r.all(ctx, pols, req.Resume); err != nil {
-		return nil, fmt.Errorf("%s: %w", j.Function, err)
+		return err
 	}
 	if r.next != nil {
-		j.handOver(ctx, r, req, t.Now)
+		// The follow-up gets the same request, resumed where this run stopped.
+		next := req
+		next.Resume, next.Now = r.next, req.trigger.Now
+		rr.HandOver(r.next, next)
 	}
-
-	rep.Finish(j.Clock.Now(), counter)
-	j.publish(ctx, r)
-	j.Log.InfoContext(ctx, "cleanup finished", "status", rep.Status, "dryRun", dryRun, "counts", rep.Counts, "eventId", t.ID)
-	return rep, rep.Err()
+	j.planned(ctx, r)
+	slices.Sort(r.tripped)
+	rr.Detail("breakerTripped", r.tripped)
+	rr.Measure(report.MetricCandidates, float64(r.stats[report.MetricCandidates]))
+	rr.Measure(report.MetricBreakerTrips, float64(r.stats[report.MetricBreakerTrips]))
+	return nil
 }
 
 // DecodeRequest reads the run options a trigger carries (also the contract
@@ -175,13 +192,13 @@ func DecodeRequest(t trigger.Trigger) (Request, error) {
 			d = []byte(s)
 		}
 		if len(bytes.TrimSpace(d)) == 0 || string(d) == "null" {
-			return Request{}, nil
+			return Request{trigger: t}, nil
 		}
 		body = d
 	default:
 		return Request{}, fmt.Errorf("a %s trigger is not accepted: cleanup runs on its schedule or on a direct invocation such as {\"dryRun\": true}", t.Kind)
 	}
-	var req Request
+	req := Request{trigger: t}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {

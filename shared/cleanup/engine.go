@@ -2,7 +2,9 @@ package cleanup
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -31,9 +33,6 @@ type kind struct {
 	// tag sets tags on items, untag removes keys; both answer per resource id.
 	tag   func(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error
 	untag func(ctx context.Context, r *run, c Clients, items []item, keys ...string) map[string]error
-	// global types (IAM) run once per run, as the region "global", with the
-	// first region's clients.
-	global bool
 	// ref: guard, tag, untag or act read more of a resource than its id
 	// (its ARN, bucket, creation time or dependents), so a resource kept
 	// until the listing ends keeps them.
@@ -42,10 +41,6 @@ type kind struct {
 	// calls per group, so it gets every resource of a policy at once rather
 	// than a batch at a time.
 	grouped bool
-	// after are the types whose resources use this type's (an instance its
-	// volumes, an image its snapshots): cleaned up first, so what one frees
-	// can follow in the same run. typeOrder is derived from it.
-	after []string
 }
 
 // Clients are the service clients of one region.
@@ -58,35 +53,57 @@ type Clients struct {
 }
 
 var kinds = map[string]kind{
-	policy.EC2Instance:        {list: listInstances, guard: guardInstances, act: actInstances, tag: ec2Tag, untag: ec2Untag},
-	policy.EC2Volume:          {list: listVolumes, act: actVolumes, tag: ec2Tag, untag: ec2Untag, after: []string{policy.EC2Instance}},
-	policy.EC2Image:           {list: listImages, act: actImages, tag: ec2Tag, untag: ec2Untag, ref: true, after: []string{policy.EC2Instance}},
-	policy.EC2Snapshot:        {list: listSnapshots, act: actSnapshots, tag: ec2Tag, untag: ec2Untag, after: []string{policy.EC2Volume, policy.EC2Image}},
-	policy.EC2Address:         {list: listAddresses, act: actAddresses, tag: ec2Tag, untag: ec2Untag, after: []string{policy.EC2Instance}},
-	policy.CloudWatchAlarm:    {list: listAlarms, act: actAlarms, tag: alarmTag, untag: alarmUntag, ref: true, after: []string{policy.EC2Instance}},
-	policy.IAMRole:            {list: listRoles, act: actRoles, tag: roleTag, untag: roleUntag, global: true, after: []string{policy.LambdaFunction, policy.IAMInstanceProfile}},
-	policy.S3Bucket:           {list: listBuckets, act: actBuckets, tag: bucketTag, untag: bucketUntag, after: []string{policy.S3MultipartUpload}},
-	policy.LambdaFunction:     {list: listFunctions, act: actFunctions, tag: functionTag, untag: functionUntag, ref: true},
-	policy.LambdaVersion:      {list: listVersions, act: actVersions, tag: versionTag, untag: versionUntag, ref: true, grouped: true, after: []string{policy.LambdaFunction}},
+	policy.EC2Instance:        {list: listInstances, guard: guardInstances, act: actInstances, tag: tagItems, untag: untagItems},
+	policy.EC2Volume:          {list: listVolumes, act: actVolumes, tag: tagItems, untag: untagItems},
+	policy.EC2Image:           {list: listImages, act: actImages, tag: tagItems, untag: untagItems, ref: true},
+	policy.EC2Snapshot:        {list: listSnapshots, act: actSnapshots, tag: tagItems, untag: untagItems},
+	policy.EC2Address:         {list: listAddresses, act: actAddresses, tag: tagItems, untag: untagItems},
+	policy.CloudWatchAlarm:    {list: listAlarms, act: actAlarms, tag: tagItems, untag: untagItems, ref: true},
+	policy.IAMRole:            {list: listRoles, act: actRoles, tag: tagItems, untag: untagItems},
+	policy.S3Bucket:           {list: listBuckets, act: actBuckets, tag: tagItems, untag: untagItems},
+	policy.LambdaFunction:     {list: listFunctions, act: actFunctions, tag: tagItems, untag: untagItems, ref: true},
+	policy.LambdaVersion:      {list: listVersions, act: actVersions, tag: versionTag, untag: versionUntag, ref: true, grouped: true},
 	policy.S3MultipartUpload:  {list: listUploads, act: actUploads, tag: uploadTag, untag: uploadUntag, ref: true, grouped: true},
-	policy.IAMInstanceProfile: {list: listInstanceProfiles, act: actInstanceProfiles, tag: profileTag, untag: profileUntag, global: true, after: []string{policy.EC2Instance}},
+	policy.IAMInstanceProfile: {list: listInstanceProfiles, act: actInstanceProfiles, tag: tagItems, untag: untagItems},
 }
 
 // typeOrder is the order types are cleaned up in a region, derived from the
-// kinds' after: every type after the types that use it; among types free to
-// go, by name, so the order is stable. (TestEveryTypeIsRun fails on a cycle
-// or an unknown type, which would leave the order partial.)
-var typeOrder, _ = dependencyOrder(kinds)
+// declarations' After (policy.Types): every type after the types that use
+// it; among types free to go, by name, so the order is stable.
+// TestEveryTypeIsRun fails on a cycle or an unknown type, which would leave
+// the order partial, and on a declared type without a kind (checkKinds).
+var typeOrder, _ = dependencyOrder(policy.Types)
 
-// dependencyOrder sorts the kinds so that each comes after its after.
-func dependencyOrder(ks map[string]kind) ([]string, error) {
+// isGlobal: typ is of a global service (IAM), run once per run as the
+// region "global", with the first region's clients.
+func isGlobal(typ string) bool { return policy.Types[typ].Global }
+
+// checkKinds reports a declared type without a kind, or a kind without a
+// declaration (which no policy could name and no run would reach).
+func checkKinds(ks map[string]kind, types map[string]policy.Type) error {
+	var errs []error
+	for _, typ := range slices.Sorted(maps.Keys(types)) {
+		if _, ok := ks[typ]; !ok {
+			errs = append(errs, fmt.Errorf("resource type %s is declared in policy.Types but has no kind in shared/cleanup/engine.go", typ))
+		}
+	}
+	for _, typ := range slices.Sorted(maps.Keys(ks)) {
+		if _, ok := types[typ]; !ok {
+			errs = append(errs, fmt.Errorf("kind %s has no declaration in policy.Types (shared/cleanup/policy/types.go)", typ))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// dependencyOrder sorts the declared types so that each comes after its After.
+func dependencyOrder(types map[string]policy.Type) ([]string, error) {
 	pending := map[string]int{}
 	users := map[string][]string{}
-	for typ, k := range ks {
+	for typ, t := range types {
 		pending[typ] += 0
-		for _, u := range k.after {
-			if _, ok := ks[u]; !ok {
-				return nil, fmt.Errorf("cleanup kind %s: after names %s, which is no kind", typ, u)
+		for _, u := range t.After {
+			if _, ok := types[u]; !ok {
+				return nil, fmt.Errorf("resource type %s: After names %s, which is no declared type", typ, u)
 			}
 			pending[typ]++
 			users[u] = append(users[u], typ)
@@ -109,8 +126,8 @@ func dependencyOrder(ks map[string]kind) ([]string, error) {
 			}
 		}
 	}
-	if len(out) != len(ks) {
-		return out, fmt.Errorf("cleanup kinds: their after lists form a cycle (ordered %v of %d)", out, len(ks))
+	if len(out) != len(types) {
+		return out, fmt.Errorf("resource types: their After lists form a cycle (ordered %v of %d)", out, len(types))
 	}
 	return out, nil
 }

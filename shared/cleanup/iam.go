@@ -153,21 +153,6 @@ func deleteRole(ctx context.Context, api IAMAPI, name string) error {
 	return nil
 }
 
-func roleTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
-	tl := tags.List(set, func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} })
-	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
-		_, err := c.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(it.res.ID), Tags: tl})
-		return ignoreGone(err)
-	})
-}
-
-func roleUntag(ctx context.Context, r *run, c Clients, items []item, keys ...string) map[string]error {
-	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
-		_, err := c.IAM.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String(it.res.ID), TagKeys: keys})
-		return ignoreGone(err)
-	})
-}
-
 // listInstanceProfiles yields every instance profile with its state:
 // "empty" without a role, else "in-use". Tags need one read each.
 func listInstanceProfiles(ctx context.Context, _ *run, c Clients, _ string, _ []policy.Policy, yield func(plan.Resource)) error {
@@ -212,18 +197,3 @@ var actInstanceProfiles = deleteEach("delete instance profile", func(ctx context
 	_, err := c.IAM.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String(it.res.ID)})
 	return err
 })
-
-func profileTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
-	tl := tags.List(set, func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} })
-	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
-		_, err := c.IAM.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: aws.String(it.res.ID), Tags: tl})
-		return ignoreGone(err)
-	})
-}
-
-func profileUntag(ctx context.Context, r *run, c Clients, items []item, keys ...string) map[string]error {
-	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
-		_, err := c.IAM.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: aws.String(it.res.ID), TagKeys: keys})
-		return ignoreGone(err)
-	})
-}

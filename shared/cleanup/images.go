@@ -9,6 +9,7 @@ import (
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/tagger"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -73,7 +74,7 @@ func listImages(ctx context.Context, _ *run, c Clients, region string, _ []polic
 			id := aws.ToString(im.ImageId)
 			created, _ := time.Parse(time.RFC3339, aws.ToString(im.CreationDate))
 			r := plan.Resource{
-				Type: policy.EC2Image, ID: id, Region: region, Name: aws.ToString(im.Name),
+				Type: policy.EC2Image, ID: id, Region: region, Name: aws.ToString(im.Name), ARN: tagger.EC2ARN(region, "", "image", id),
 				State: string(im.State), Created: created, Tags: tags.EC2(im.Tags), Hold: used[id],
 			}
 			for _, b := range im.BlockDeviceMappings {

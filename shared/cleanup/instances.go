@@ -11,6 +11,7 @@ import (
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/tagger"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -56,6 +57,7 @@ func listInstances(ctx context.Context, _ *run, c Clients, region string, pols [
 					tg := tags.EC2(in.Tags)
 					r := plan.Resource{
 						Type: policy.EC2Instance, ID: aws.ToString(in.InstanceId), Region: region, Name: tg["Name"],
+						ARN:     tagger.EC2ARN(region, aws.ToString(res.OwnerId), "instance", aws.ToString(in.InstanceId)),
 						Created: aws.ToTime(in.LaunchTime), Tags: tg,
 					}
 					if in.State != nil {

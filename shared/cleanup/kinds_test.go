@@ -10,14 +10,19 @@ import (
 
 	"github.com/aws-commander/commander/shared/awsclient/lambdaclient"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/runner"
 	"github.com/aws-commander/commander/shared/tags"
 
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 )
 
 // Every type a policy may name is run, once, and has what a run needs:
-// a policy on a type the job skipped would silently do nothing.
+// a policy on a type the job skipped would silently do nothing. Every kind
+// is declared: one no policy could name would never run.
 func TestEveryTypeIsRun(t *testing.T) {
+	if err := checkKinds(kinds, policy.Types); err != nil {
+		t.Error(err)
+	}
 	for typ := range policy.Types {
 		t.Run(typ, func(t *testing.T) {
 			k, ok := kinds[typ]
@@ -32,35 +37,56 @@ func TestEveryTypeIsRun(t *testing.T) {
 	if len(typeOrder) != len(policy.Types) {
 		t.Errorf("typeOrder has %d types, policy.Types %d", len(typeOrder), len(policy.Types))
 	}
-	if _, err := dependencyOrder(kinds); err != nil {
+	if _, err := dependencyOrder(policy.Types); err != nil {
 		t.Error(err)
 	}
-	for typ, k := range kinds {
-		for _, u := range k.after {
+	for typ, d := range policy.Types {
+		for _, u := range d.After {
 			if slices.Index(typeOrder, u) > slices.Index(typeOrder, typ) {
 				t.Errorf("%s runs before %s, which uses it", typ, u)
 			}
 		}
 	}
+	// IAM is global, the rest regional (the declaration says which).
+	for typ := range policy.Types {
+		if want := strings.HasPrefix(typ, "iam:"); isGlobal(typ) != want {
+			t.Errorf("%s: global = %v, want %v", typ, isGlobal(typ), want)
+		}
+	}
 }
 
-// The order is derived from the kinds' after lists, and refuses what cannot
-// be ordered.
+// A declared type without a kind, and a kind without a declaration, are
+// both named.
+func TestCheckKinds(t *testing.T) {
+	err := checkKinds(map[string]kind{"a": {}, "stray": {}}, map[string]policy.Type{"a": {}, "missing": {}})
+	for _, want := range []string{"resource type missing is declared in policy.Types but has no kind", "kind stray has no declaration in policy.Types"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+	if err := checkKinds(map[string]kind{"a": {}}, map[string]policy.Type{"a": {}}); err != nil {
+		t.Error(err)
+	}
+}
+
+// The order is derived from the declarations' After lists, and refuses what
+// cannot be ordered.
 func TestDependencyOrder(t *testing.T) {
+	after := func(types ...string) policy.Type { return policy.Type{After: types} }
 	cases := []struct {
 		name  string
-		kinds map[string]kind
+		types map[string]policy.Type
 		want  []string
 		err   string
 	}{
-		{"users first, ties by name", map[string]kind{"c": {after: []string{"a"}}, "b": {}, "a": {}, "d": {after: []string{"c", "b"}}}, []string{"a", "b", "c", "d"}, ""},
-		{"a chain", map[string]kind{"x": {after: []string{"y"}}, "y": {after: []string{"z"}}, "z": {}}, []string{"z", "y", "x"}, ""},
-		{"a cycle", map[string]kind{"x": {after: []string{"y"}}, "y": {after: []string{"x"}}}, nil, "cycle"},
-		{"an unknown type", map[string]kind{"x": {after: []string{"nope"}}}, nil, "which is no kind"},
+		{"users first, ties by name", map[string]policy.Type{"c": after("a"), "b": {}, "a": {}, "d": after("c", "b")}, []string{"a", "b", "c", "d"}, ""},
+		{"a chain", map[string]policy.Type{"x": after("y"), "y": after("z"), "z": {}}, []string{"z", "y", "x"}, ""},
+		{"a cycle", map[string]policy.Type{"x": after("y"), "y": after("x")}, nil, "cycle"},
+		{"an unknown type", map[string]policy.Type{"x": after("nope")}, nil, "After names nope, which is no declared type"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := dependencyOrder(c.kinds)
+			got, err := dependencyOrder(c.types)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("err = %v, want %q", err, c.err)
@@ -71,6 +97,16 @@ func TestDependencyOrder(t *testing.T) {
 				t.Errorf("order = %v, %v; want %v", got, err, c.want)
 			}
 		})
+	}
+}
+
+// The run order as the docs describe it (docs/CLEANUP.md, "Dependent
+// resources in a safe order").
+func TestTypeOrder(t *testing.T) {
+	want := []string{policy.EC2Instance, policy.CloudWatchAlarm, policy.EC2Address, policy.EC2Image, policy.EC2Volume, policy.EC2Snapshot,
+		policy.IAMInstanceProfile, policy.LambdaFunction, policy.IAMRole, policy.LambdaVersion, policy.S3MultipartUpload, policy.S3Bucket}
+	if !slices.Equal(typeOrder, want) {
+		t.Errorf("typeOrder = %v, want %v", typeOrder, want)
 	}
 }
 
@@ -104,7 +140,7 @@ func TestHandOverToFollowUp(t *testing.T) {
 	addr := f.address(nil)
 	j := f.job(everything, nil)
 	var payload []byte
-	invoke := InvokeSelf(lambdaclient.New(f.cfg), "commander-cleanup")
+	invoke := runner.InvokeSelf(lambdaclient.New(f.cfg), "commander-cleanup")
 	j.FollowUp = func(ctx context.Context, p []byte) error { payload = p; return invoke(ctx, p) }
 	now := time.Now().UTC().Add(40 * day).Format(time.RFC3339)
 

@@ -17,6 +17,8 @@ import (
 // LambdaAPI is the slice of Lambda the cleanup job calls.
 type LambdaAPI interface {
 	lambda.ListFunctionsAPIClient
+	lambda.ListVersionsByFunctionAPIClient // lambda:version
+	lambda.ListAliasesAPIClient            // lambda:version
 	ListTags(ctx context.Context, in *lambda.ListTagsInput, opts ...func(*lambda.Options)) (*lambda.ListTagsOutput, error)
 	TagResource(ctx context.Context, in *lambda.TagResourceInput, opts ...func(*lambda.Options)) (*lambda.TagResourceOutput, error)
 	UntagResource(ctx context.Context, in *lambda.UntagResourceInput, opts ...func(*lambda.Options)) (*lambda.UntagResourceOutput, error)
@@ -80,17 +82,3 @@ var actFunctions = deleteEach("delete function", func(ctx context.Context, c Cli
 	_, err := c.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(it.res.ID)})
 	return err
 })
-
-func functionTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
-	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
-		_, err := c.Lambda.TagResource(ctx, &lambda.TagResourceInput{Resource: aws.String(it.res.ARN), Tags: set})
-		return ignoreGone(err)
-	})
-}
-
-func functionUntag(ctx context.Context, r *run, c Clients, items []item, keys ...string) map[string]error {
-	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
-		_, err := c.Lambda.UntagResource(ctx, &lambda.UntagResourceInput{Resource: aws.String(it.res.ARN), TagKeys: keys})
-		return ignoreGone(err)
-	})
-}

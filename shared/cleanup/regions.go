@@ -119,12 +119,12 @@ func (r *run) units(doc policy.Document, resume *Resume) ([]unit, error) {
 		return r.resumeUnits(resume)
 	}
 	var out []unit
-	if slices.ContainsFunc(doc.Policies, func(p policy.Policy) bool { return !kinds[p.Resource].global }) {
+	if slices.ContainsFunc(doc.Policies, func(p policy.Policy) bool { return !isGlobal(p.Resource) }) {
 		for _, region := range regions {
 			out = append(out, unit{region: region, api: r.job.Clients(region)})
 		}
 	}
-	if slices.ContainsFunc(doc.Policies, func(p policy.Policy) bool { return kinds[p.Resource].global }) {
+	if slices.ContainsFunc(doc.Policies, func(p policy.Policy) bool { return isGlobal(p.Resource) }) {
 		out = append(out, unit{region: GlobalRegion, api: r.job.Clients(regions[0])})
 	}
 	return out, nil
@@ -151,7 +151,7 @@ func (r *run) resumeUnits(res *Resume) ([]unit, error) {
 			return nil, fmt.Errorf(`field "%s.region" = %q: accepts each region once`, at, c.Region)
 		}
 		from := slices.Index(typeOrder, c.Type)
-		if from < 0 || kinds[c.Type].global != global {
+		if from < 0 || isGlobal(c.Type) != global {
 			return nil, fmt.Errorf(`field "%s.type" = %q: accepts one of %s`, at, c.Type, strings.Join(typesWhere(global), ", "))
 		}
 		api := r.job.Clients(c.Region)
@@ -178,7 +178,7 @@ func (r *run) resumeUnits(res *Resume) ([]unit, error) {
 
 // typesWhere are the resource types, in typeOrder, that are global or not.
 func typesWhere(global bool) []string {
-	return slices.DeleteFunc(slices.Clone(typeOrder), func(t string) bool { return kinds[t].global != global })
+	return slices.DeleteFunc(slices.Clone(typeOrder), func(t string) bool { return isGlobal(t) != global })
 }
 
 // region runs one unit's types in order. Before each it checks that more
@@ -190,7 +190,7 @@ func (r *run) region(ctx context.Context, doc policy.Document, u unit) (o outcom
 	defer r.volumes.take(u.region)
 	for _, typ := range typeOrder[u.from:] {
 		pols := doc.ForType(typ)
-		if len(pols) == 0 || kinds[typ].global != (u.region == GlobalRegion) {
+		if len(pols) == 0 || isGlobal(typ) != (u.region == GlobalRegion) {
 			continue
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < deadlineMargin {

@@ -7,6 +7,7 @@ import (
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/tagger"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -18,8 +19,11 @@ type S3API interface {
 	s3.ListBucketsAPIClient
 	GetBucketTagging(ctx context.Context, in *s3.GetBucketTaggingInput, opts ...func(*s3.Options)) (*s3.GetBucketTaggingOutput, error)
 	PutBucketTagging(ctx context.Context, in *s3.PutBucketTaggingInput, opts ...func(*s3.Options)) (*s3.PutBucketTaggingOutput, error)
+	DeleteBucketTagging(ctx context.Context, in *s3.DeleteBucketTaggingInput, opts ...func(*s3.Options)) (*s3.DeleteBucketTaggingOutput, error)
 	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 	DeleteBucket(ctx context.Context, in *s3.DeleteBucketInput, opts ...func(*s3.Options)) (*s3.DeleteBucketOutput, error)
+	s3.ListMultipartUploadsAPIClient // s3:multipart-upload
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 }
 
 func bucketTags(ctx context.Context, api S3API, bucket string) (map[string]string, error) {
@@ -71,7 +75,7 @@ func listBuckets(ctx context.Context, _ *run, c Clients, region string, _ []poli
 				state = "not-empty"
 			}
 			return &plan.Resource{
-				Type: policy.S3Bucket, ID: name, Region: region, Name: name, State: state,
+				Type: policy.S3Bucket, ID: name, ARN: tagger.BucketARN(region, name), Region: region, Name: name, State: state,
 				Created: aws.ToTime(b.CreationDate), Tags: tg,
 			}, nil
 		})
@@ -93,38 +97,3 @@ var actBuckets = deleteEach("delete bucket", func(ctx context.Context, c Clients
 	_, err := c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(it.res.ID)})
 	return err
 })
-
-// S3 replaces a bucket's whole tag set: read, change, write.
-func bucketRetag(ctx context.Context, r *run, c Clients, items []item, change func(map[string]string)) map[string]error {
-	return perResource(ctx, r, items, func(ctx context.Context, it item) error {
-		tg, err := bucketTags(ctx, c.S3, it.res.ID)
-		if awserr.Is(err, awserr.NotFound) {
-			tg = map[string]string{}
-		} else if err != nil {
-			return err
-		}
-		change(tg)
-		var set []s3types.Tag
-		for _, k := range sortedStrings(tg) {
-			set = append(set, s3types.Tag{Key: aws.String(k), Value: aws.String(tg[k])})
-		}
-		_, err = c.S3.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(it.res.ID), Tagging: &s3types.Tagging{TagSet: set}})
-		return ignoreGone(err)
-	})
-}
-
-func bucketTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
-	return bucketRetag(ctx, r, c, items, func(tg map[string]string) {
-		for k, v := range set {
-			tg[k] = v
-		}
-	})
-}
-
-func bucketUntag(ctx context.Context, r *run, c Clients, items []item, keys ...string) map[string]error {
-	return bucketRetag(ctx, r, c, items, func(tg map[string]string) {
-		for _, k := range keys {
-			delete(tg, k)
-		}
-	})
-}

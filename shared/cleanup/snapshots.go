@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/tagger"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -53,7 +54,7 @@ func listSnapshots(ctx context.Context, r *run, c Clients, region string, pols [
 			id := aws.ToString(s.SnapshotId)
 			tg := tags.EC2(s.Tags)
 			r := plan.Resource{
-				Type: policy.EC2Snapshot, ID: id, Region: region, Name: tg["Name"],
+				Type: policy.EC2Snapshot, ID: id, Region: region, Name: tg["Name"], ARN: tagger.EC2ARN(region, "", "snapshot", id),
 				State: string(s.State), Created: aws.ToTime(s.StartTime), Tags: tg,
 			}
 			if ami, ok := inAMI[id]; ok {

@@ -2,7 +2,6 @@ package cleanup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,22 +13,13 @@ import (
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/tagger"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
 )
-
-// S3UploadsAPI is what s3:multipart-upload needs beyond S3API, asserted on
-// Clients.S3 (the SDK client satisfies it) so fakes of S3API stay valid.
-type S3UploadsAPI interface {
-	S3API
-	s3.ListMultipartUploadsAPIClient
-	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
-}
-
-var _ S3UploadsAPI = (*s3.Client)(nil)
 
 // UploadMarkPrefix starts the bucket tags that hold its uploads' marks.
 // Uploads cannot be tagged and their ids are longer than a tag key, so a
@@ -44,22 +34,11 @@ const UploadMarkPrefix = "commander:cleanup-uploads:"
 
 type uploadMark struct{ due, cutoff time.Time }
 
-func s3Uploads(c Clients) (S3UploadsAPI, error) {
-	api, ok := c.S3.(S3UploadsAPI)
-	if !ok {
-		return nil, errors.New("the S3 client cannot list and abort multipart uploads")
-	}
-	return api, nil
-}
-
 // listUploads yields the incomplete multipart uploads of the region's
 // buckets this system created, with the bucket's tags and the upload's
 // mark read from them. Uploads are listed one bucket at a time, page by page.
 func listUploads(ctx context.Context, _ *run, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
-	api, err := s3Uploads(c)
-	if err != nil {
-		return err
-	}
+	api := c.S3
 	p := s3.NewListBucketsPaginator(api, &s3.ListBucketsInput{BucketRegion: aws.String(region), MaxBuckets: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -102,7 +81,7 @@ func listUploads(ctx context.Context, _ *run, c Clients, region string, _ []poli
 	return nil
 }
 
-func bucketUploads(ctx context.Context, api S3UploadsAPI, bucket, region string, bucketTg map[string]string, yield func(plan.Resource)) error {
+func bucketUploads(ctx context.Context, api S3API, bucket, region string, bucketTg map[string]string, yield func(plan.Resource)) error {
 	marks := parseUploadMarks(bucketTg)
 	base := maps.Clone(bucketTg)
 	// The bucket's own marks (s3:bucket) are not its uploads'.
@@ -123,7 +102,7 @@ func bucketUploads(ctx context.Context, api S3UploadsAPI, bucket, region string,
 }
 
 // eachUpload calls fn for every incomplete upload of bucket (gone: none).
-func eachUpload(ctx context.Context, api S3UploadsAPI, bucket string, fn func(s3types.MultipartUpload)) error {
+func eachUpload(ctx context.Context, api S3API, bucket string, fn func(s3types.MultipartUpload)) error {
 	p := s3.NewListMultipartUploadsPaginator(api, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket), MaxUploads: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -202,10 +181,10 @@ func byBucket(items []item) ([][]item, map[string]error) {
 
 // retagUploads edits each bucket's upload marks with change, then drops
 // the marks that no longer decide for any upload still in the bucket (the
-// uploads were completed or aborted), and writes the whole tag set back
-// when it changed. One bucket at a time per goroutine: S3 replaces a tag
-// set as a whole.
-func retagUploads(ctx context.Context, r *run, api S3UploadsAPI, items []item, change func([]uploadMark, []item) []uploadMark) map[string]error {
+// uploads were completed or aborted), and has the tagger write the marks
+// that changed (S3 rewrites the whole tag set, read again just before).
+// One bucket at a time per goroutine: S3 replaces a tag set as a whole.
+func retagUploads(ctx context.Context, r *run, api S3API, items []item, change func([]uploadMark, []item) []uploadMark) map[string]error {
 	groups, out := byBucket(items)
 	var mu sync.Mutex
 	g := errgroup.Group{}
@@ -226,7 +205,7 @@ func retagUploads(ctx context.Context, r *run, api S3UploadsAPI, items []item, c
 	return out
 }
 
-func retagBucketUploads(ctx context.Context, api S3UploadsAPI, bucket string, group []item, change func([]uploadMark, []item) []uploadMark) error {
+func retagBucketUploads(ctx context.Context, api S3API, bucket string, group []item, change func([]uploadMark, []item) []uploadMark) error {
 	tg, err := bucketTags(ctx, api, bucket)
 	if awserr.Is(err, awserr.NotFound) {
 		// No tag set (then not ours any more) or no bucket: nothing to mark.
@@ -245,33 +224,21 @@ func retagBucketUploads(ctx context.Context, api S3UploadsAPI, bucket string, gr
 	}); err != nil {
 		return err
 	}
-	want := maps.Clone(tg)
-	maps.DeleteFunc(want, func(k, _ string) bool { return strings.HasPrefix(k, UploadMarkPrefix) })
+	want := map[string]string{}
 	for _, m := range marks {
 		if used[m.due] {
 			want[UploadMarkPrefix+m.due.UTC().Format(markTime)] = m.cutoff.UTC().Format(markTime)
 		}
 	}
-	if maps.Equal(want, tg) {
-		return nil
-	}
-	var set []s3types.Tag
-	for _, k := range sortedStrings(want) {
-		set = append(set, s3types.Tag{Key: aws.String(k), Value: aws.String(want[k])})
-	}
-	_, err = api.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(bucket), Tagging: &s3types.Tagging{TagSet: set}})
-	if err := ignoreGone(err); err != nil {
-		return fmt.Errorf("tag bucket: %w", err)
-	}
-	return nil
+	return changeMarks(ctx, tagger.Tagger{S3: api}, tagger.BucketARN(group[0].res.Region, bucket), UploadMarkPrefix, tg, want)
 }
 
 // uploadTag marks uploads: the bucket's mark for the due time is extended
 // to cover the newest of them.
 func uploadTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
-	api, err := s3Uploads(c)
-	due, perr := time.Parse(time.RFC3339, set[tags.CleanupDue])
-	if err = errors.Join(err, perr); err != nil {
+	api := c.S3
+	due, err := time.Parse(time.RFC3339, set[tags.CleanupDue])
+	if err != nil {
 		return batchErrors(ids(items), fmt.Errorf("mark: %w", err))
 	}
 	due = due.UTC().Truncate(time.Second)
@@ -322,10 +289,7 @@ func dropUploadMarks(marks []uploadMark, initiated ...time.Time) []uploadMark {
 // uploads those marks covered are marked again by the next run, with a full
 // grace: an unmark may delay an abort, never hasten one.
 func uploadUntag(ctx context.Context, r *run, c Clients, items []item, _ ...string) map[string]error {
-	api, err := s3Uploads(c)
-	if err != nil {
-		return batchErrors(ids(items), err)
-	}
+	api := c.S3
 	return retagUploads(ctx, r, api, items, func(marks []uploadMark, group []item) []uploadMark {
 		return dropUploadMarks(marks, initiated(group)...)
 	})
@@ -333,22 +297,13 @@ func uploadUntag(ctx context.Context, r *run, c Clients, items []item, _ ...stri
 
 // actByParent acts on items that live under a parent (a bucket's uploads, a
 // function's versions): one parent at a time per goroutine, at most
-// COMMANDER_CONCURRENCY at once. Items groupBy refuses fail, and so does
-// every item when the parent's client could not be had (clientErr).
-func actByParent(r *run, p policy.Policy, items []item, groupBy func([]item) ([][]item, map[string]error), clientErr error, act func(group []item)) {
+// COMMANDER_CONCURRENCY at once. Items groupBy refuses fail.
+func actByParent(r *run, p policy.Policy, items []item, groupBy func([]item) ([][]item, map[string]error), act func(group []item)) {
 	groups, bad := groupBy(items)
 	for _, it := range items {
 		if e := bad[it.res.ID]; e != nil {
 			r.add(failed(it, p.Action, e))
 		}
-	}
-	if clientErr != nil {
-		for _, group := range groups {
-			for _, it := range group {
-				r.add(failed(it, p.Action, clientErr))
-			}
-		}
-		return
 	}
 	g := errgroup.Group{}
 	g.SetLimit(r.job.Settings.Concurrency)
@@ -364,8 +319,8 @@ func actByParent(r *run, p policy.Policy, items []item, groupBy func([]item) ([]
 // actUploads aborts uploads, one bucket at a time per goroutine, then
 // drops the bucket's marks that cover nothing any more.
 func actUploads(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
-	api, err := s3Uploads(c)
-	actByParent(r, p, items, byBucket, err, func(group []item) {
+	api := c.S3
+	actByParent(r, p, items, byBucket, func(group []item) {
 		var done []item
 		for _, it := range group {
 			if err := ctx.Err(); err != nil {

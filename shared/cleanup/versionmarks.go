@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/cleanup/policy"
+	"github.com/aws-commander/commander/shared/tagger"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -133,30 +134,7 @@ func retagFunction(ctx context.Context, api LambdaAPI, group []item, change func
 	if err != nil {
 		return err
 	}
-	var drop []string
-	for k := range cur.Tags {
-		if _, keep := want[k]; strings.HasPrefix(k, VersionMarkPrefix) && !keep {
-			drop = append(drop, k)
-		}
-	}
-	set := map[string]string{}
-	for k, v := range want {
-		if cur.Tags[k] != v {
-			set[k] = v
-		}
-	}
-	if len(set) > 0 {
-		if _, err := api.TagResource(ctx, &lambda.TagResourceInput{Resource: aws.String(fnARN), Tags: set}); ignoreGone(err) != nil {
-			return fmt.Errorf("tag function: %w", err)
-		}
-	}
-	if len(drop) > 0 {
-		slices.Sort(drop)
-		if _, err := api.UntagResource(ctx, &lambda.UntagResourceInput{Resource: aws.String(fnARN), TagKeys: drop}); ignoreGone(err) != nil {
-			return fmt.Errorf("untag function: %w", err)
-		}
-	}
-	return nil
+	return changeMarks(ctx, tagger.Tagger{Lambda: api}, fnARN, VersionMarkPrefix, cur.Tags, want)
 }
 
 // versionTag marks versions: set carries the due time (the action is delete).

@@ -2,7 +2,6 @@ package cleanup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -21,36 +20,13 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
 
-// LambdaVersionsAPI is what lambda:version needs beyond LambdaAPI. It is an
-// optional extension (asserted on Clients.Lambda, which the SDK client
-// satisfies), so that fakes of LambdaAPI written for the other types stay valid.
-type LambdaVersionsAPI interface {
-	LambdaAPI
-	lambda.ListVersionsByFunctionAPIClient
-	lambda.ListAliasesAPIClient
-}
-
-// The SDK client, which functions/cleanup passes, has every method.
-var _ LambdaVersionsAPI = (*lambda.Client)(nil)
-
-func lambdaVersions(c Clients) (LambdaVersionsAPI, error) {
-	api, ok := c.Lambda.(LambdaVersionsAPI)
-	if !ok {
-		return nil, errors.New("the Lambda client cannot list versions and aliases (ListVersionsByFunction, ListAliases)")
-	}
-	return api, nil
-}
-
 // listVersions yields the published versions (never $LATEST) of the
 // region's functions this system created, each with its rank from the
 // newest and the aliases that route to it. The marks are read from the
 // function's tags and given to each version as commander:cleanup-action and
 // -due, so the planner treats a version like any taggable resource.
 func listVersions(ctx context.Context, _ *run, c Clients, region string, _ []policy.Policy, yield func(plan.Resource)) error {
-	api, err := lambdaVersions(c)
-	if err != nil {
-		return err
-	}
+	api := c.Lambda
 	p := lambda.NewListFunctionsPaginator(api, &lambda.ListFunctionsInput{MaxItems: aws.Int32(50)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -88,7 +64,7 @@ func listVersions(ctx context.Context, _ *run, c Clients, region string, _ []pol
 }
 
 // functionVersions lists one function's published versions as resources.
-func functionVersions(ctx context.Context, api LambdaVersionsAPI, name, arn, region string, fnTags map[string]string) ([]plan.Resource, error) {
+func functionVersions(ctx context.Context, api LambdaAPI, name, arn, region string, fnTags map[string]string) ([]plan.Resource, error) {
 	aliases, err := aliasedVersions(ctx, api, name)
 	if err != nil {
 		return nil, err
@@ -140,7 +116,7 @@ func functionVersions(ctx context.Context, api LambdaVersionsAPI, name, arn, reg
 
 // aliasedVersions maps each version an alias routes to (its main version or
 // a weighted additional one) to the aliases' names.
-func aliasedVersions(ctx context.Context, api LambdaVersionsAPI, function string) (map[string][]string, error) {
+func aliasedVersions(ctx context.Context, api LambdaAPI, function string) (map[string][]string, error) {
 	out := map[string][]string{}
 	p := lambda.NewListAliasesPaginator(api, &lambda.ListAliasesInput{FunctionName: aws.String(function), MaxItems: aws.Int32(50)})
 	for p.HasMorePages() {
@@ -197,11 +173,11 @@ func byFunction(items []item) ([][]item, map[string]error) {
 // again just before: a version an alias routes to now is never deleted.
 // The deleted versions' marks are then removed from the function.
 func actVersions(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
-	api, err := lambdaVersions(c)
-	actByParent(r, p, items, byFunction, err, func(group []item) { actFunctionVersions(ctx, r, api, p, group) })
+	api := c.Lambda
+	actByParent(r, p, items, byFunction, func(group []item) { actFunctionVersions(ctx, r, api, p, group) })
 }
 
-func actFunctionVersions(ctx context.Context, r *run, api LambdaVersionsAPI, p policy.Policy, group []item) {
+func actFunctionVersions(ctx context.Context, r *run, api LambdaAPI, p policy.Policy, group []item) {
 	name, _, _, _ := versionOf(group[0].res)
 	aliases, err := aliasedVersions(ctx, api, name)
 	if awserr.Is(err, awserr.NotFound) {

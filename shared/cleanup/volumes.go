@@ -10,6 +10,7 @@ import (
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/report"
+	"github.com/aws-commander/commander/shared/tagger"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -40,7 +41,7 @@ func listVolumes(ctx context.Context, r *run, c Clients, region string, pols []p
 		}
 		tg := tags.EC2(v.Tags)
 		yield(plan.Resource{
-			Type: policy.EC2Volume, ID: id, Region: region, Name: tg["Name"],
+			Type: policy.EC2Volume, ID: id, Region: region, Name: tg["Name"], ARN: tagger.EC2ARN(region, aws.ToString(v.OwnerId), "volume", id),
 			State: state, Created: aws.ToTime(v.CreateTime), Tags: tg,
 		})
 	})

@@ -1,29 +1,23 @@
-// Package runner is what each job function's main hands to lambda.Start.
+// Package runner is the one pipeline every job runs through: what each job
+// function's main hands to lambda.Start. A job supplies how to decode its
+// request and how to select, plan and act; the runner does the rest once.
 package runner
 
 import (
 	"context"
 	"encoding/json"
-
-	"github.com/aws/aws-lambda-go/lambda"
 )
 
-// Handler adapts a job's handler to lambda.Handler. The job receives the
-// payload's bytes exactly as they came, so whatever is not JSON reaches the
-// job's own strict decoder, which names what is wrong, instead of failing in
-// the runtime's unmarshalling with an error the job never sees. An error is
-// returned as the invocation's error (Lambda records it and retries an
-// asynchronous event); otherwise the result is the JSON answer.
-func Handler[T any](fn func(context.Context, json.RawMessage) (T, error)) lambda.Handler {
-	return raw[T](fn)
-}
-
-type raw[T any] func(context.Context, json.RawMessage) (T, error)
-
-func (h raw[T]) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	out, err := h(ctx, payload)
+// Invoke is the lambda.Handler. The job receives the payload's bytes exactly
+// as they came, so whatever is not JSON reaches the one strict decoder,
+// which names what is wrong, instead of failing in the runtime's
+// unmarshalling with an error the job never sees. A failed run is the
+// invocation's error (Lambda records it, retries an asynchronous event, then
+// sends it to the dead-letter queue); otherwise the answer is the report.
+func (rn *Runner[R]) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	rep, err := rn.Handle(ctx, payload)
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(out)
+	return json.Marshal(rep)
 }

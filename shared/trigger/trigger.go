@@ -39,6 +39,7 @@ type Trigger struct {
 	HTTP       *events.APIGatewayV2HTTPRequest // HTTP API request
 	Payload    json.RawMessage                 // direct invocation: the whole event
 	Now        string                          // simulated now (RFC 3339) the event asks for, if any
+	Raw        json.RawMessage                 // the event as it came, for a follow-up that continues its work
 }
 
 // envelope is an EventBridge event as Lambda receives it.
@@ -67,7 +68,14 @@ type probe struct {
 // Decode reads raw into a Trigger. It fails with a message naming the field
 // when the event is not one of the shapes the functions accept.
 func Decode(raw []byte) (Trigger, error) {
-	raw = bytes.TrimSpace(raw)
+	t, err := decode(bytes.TrimSpace(raw))
+	if err == nil {
+		t.Raw = json.RawMessage(bytes.TrimSpace(raw))
+	}
+	return t, err
+}
+
+func decode(raw []byte) (Trigger, error) {
 	if len(raw) > MaxEventBytes {
 		return Trigger{}, fmt.Errorf("event is %d bytes, at most %d accepted", len(raw), MaxEventBytes)
 	}

@@ -162,7 +162,7 @@ func (p *parser) policy(path string, raw any) (Policy, bool) {
 	pol.Resource = p.str(join(path, "resource"), m["resource"], true)
 	t, known := Types[pol.Resource]
 	if pol.Resource != "" && !known {
-		p.fail(join(path, "resource"), "unknown resource type %q; accepts %s", pol.Resource, strings.Join(typeNames(), ", "))
+		p.fail(join(path, "resource"), "unknown resource type %q; accepts %s", pol.Resource, strings.Join(TypeNames(), ", "))
 	}
 	pol.Action = p.str(join(path, "action"), m["action"], true)
 	if known && pol.Action != "" && !slices.Contains(t.Actions, pol.Action) {
