@@ -248,12 +248,8 @@ func Decide(r Reaction, states []TargetState, g Guard) ([]Step, error) {
 		default:
 			found++
 			if last, ok := ParseReacted(s.Tags[ReactedTag]); ok {
-				if last.EventID == g.EventID {
-					st.Skip = fmt.Sprintf("duplicate: event %s was handled at %s", g.EventID, last.At.Format(time.RFC3339))
-					break
-				}
-				if last.Alarm == alarmKey(g.Alarm) && g.Now.Sub(last.At) < g.Cooldown {
-					st.Skip = fmt.Sprintf("cooldown: reacted to this alarm at %s, within %s (COMMANDER_ALARM_COOLDOWN)", last.At.Format(time.RFC3339), g.Cooldown)
+				mem := guard.Memory{Key: last.Alarm, At: last.At, EventID: last.EventID}
+				if st.Skip = guard.Again(mem, alarmKey(g.Alarm), g.EventID, g.Now, g.Cooldown); st.Skip != "" {
 					break
 				}
 			}

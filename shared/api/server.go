@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -149,7 +150,7 @@ func (s *Server) Serve(ctx context.Context, req Request, derr *Error) Response {
 		return fail(verr)
 	}
 	resp.Action = cmd.Action
-	resp.DryRun = (req.DryRun || s.ForceDryRun) && cmd.Mutates
+	resp.DryRun = guard.DryRun(s.ForceDryRun, req.DryRun) && cmd.Mutates
 	call := &Call{Action: cmd.Action, Params: params, DryRun: resp.DryRun, Direct: !req.HTTP,
 		Caller: req.Caller, RequestID: req.RequestID, Token: req.Token, Now: now().UTC()}
 	start := time.Now()

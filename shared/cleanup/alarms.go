@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/aws-commander/commander/shared/batch"
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/report"
@@ -118,12 +119,12 @@ func alarmInstance(a cwtypes.MetricAlarm) string {
 }
 
 func actAlarms(ctx context.Context, r *run, c Clients, p policy.Policy, items []item) {
-	for batch := range slices.Chunk(items, alarmBatch) {
-		errs := perID(ids(batch), func(names []string) error {
+	for chunk := range slices.Chunk(items, alarmBatch) {
+		errs := batch.PerID(ids(chunk), func(names []string) error {
 			_, err := c.CloudWatch.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: names})
 			return err
 		})
-		for _, it := range batch {
+		for _, it := range chunk {
 			if err := errs[it.res.ID]; err != nil {
 				r.add(failed(it, p.Action, fmt.Errorf("delete alarm: %w", err)))
 				continue

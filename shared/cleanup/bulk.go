@@ -2,7 +2,6 @@ package cleanup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws-commander/commander/shared/awserr"
@@ -15,37 +14,6 @@ func ids(items []item) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
 		out[i] = it.res.ID
-	}
-	return out
-}
-
-// batchErrors maps each id of a batch to err (all failed alike).
-func batchErrors(list []string, err error) map[string]error {
-	out := map[string]error{}
-	if err == nil {
-		return out
-	}
-	for _, id := range list {
-		out[id] = err
-	}
-	return out
-}
-
-// perID retries a failed batch one id at a time, so that one resource that
-// vanished (not-found, which counts as done) does not fail the others.
-func perID(list []string, call func([]string) error) map[string]error {
-	err := call(list)
-	if err == nil || len(list) == 1 {
-		return batchErrors(list, ignoreGone(err))
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return batchErrors(list, err)
-	}
-	out := map[string]error{}
-	for _, id := range list {
-		if err := ignoreGone(call([]string{id})); err != nil {
-			out[id] = err
-		}
 	}
 	return out
 }

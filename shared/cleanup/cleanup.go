@@ -156,7 +156,10 @@ func (j *Job) Run(ctx context.Context, rr *runner.Run, req Request) error {
 	if err != nil {
 		return err
 	}
-	r := &run{job: j, now: rr.Now, dryRun: rr.DryRun, rep: rr.Report, stats: map[string]int{}, breaker: rr.Ledger}
+	r := &run{job: j, now: rr.Now, dryRun: rr.DryRun, rep: rr.Report, measure: rr.Measure, breaker: rr.Ledger}
+	// Both measures are written every run, zero included.
+	rr.Measure(report.MetricCandidates, 0)
+	rr.Measure(report.MetricBreakerTrips, 0)
 	if err := r.all(ctx, pols, req.Resume); err != nil {
 		return err
 	}
@@ -169,8 +172,6 @@ func (j *Job) Run(ctx context.Context, rr *runner.Run, req Request) error {
 	j.planned(ctx, r)
 	slices.Sort(r.tripped)
 	rr.Detail("breakerTripped", r.tripped)
-	rr.Measure(report.MetricCandidates, float64(r.stats[report.MetricCandidates]))
-	rr.Measure(report.MetricBreakerTrips, float64(r.stats[report.MetricBreakerTrips]))
 	return nil
 }
 
@@ -237,10 +238,10 @@ type run struct {
 	now    time.Time
 	dryRun bool
 	rep    *report.Report
-	// mu guards stats, the marked list, reported and tripped: regions run
+	// mu guards the marked list, reported and tripped: regions run
 	// concurrently, and so do the acts within one.
-	mu    sync.Mutex
-	stats map[string]int // the job's own measures (report.JobMeasures) -> value
+	mu      sync.Mutex
+	measure func(name string, v float64) // the job's own measures (report.JobMeasures), the runner's
 	// marked are the first MaxPlannedInAudit resources this run marked, in
 	// markedOrder (the list may hold up to twice as many between trims);
 	// markedCount counts them all. The audit event lists no more, so the
@@ -257,13 +258,6 @@ type run struct {
 	// volume is gone, so the volume listing keeps the ids it saw (volumes).
 	volumeGone bool
 	volumes    volumeSets
-}
-
-// count adds n to one of the job's own measures.
-func (r *run) count(name string, n int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.stats[name] += n
 }
 
 // add records a decision (its metrics come from the report's counts).

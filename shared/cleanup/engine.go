@@ -192,7 +192,7 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 	toMark.flush()
 	m.flush(ctx)
 	toAct.flush()
-	r.count(report.MetricCandidates, inventory)
+	r.measure(report.MetricCandidates, float64(inventory))
 	unmarks.each(plan.Decision{Step: plan.Unmark}, tagBatch, func(batch []item) { r.unmark(ctx, k, api, batch) })
 	for _, p := range pols {
 		list := acts[p.Name]
@@ -207,8 +207,8 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 			r.rep.PartialIn(region, msg)
 			r.mu.Lock()
 			r.tripped = append(r.tripped, p.Name+"@"+region)
-			r.stats[report.MetricBreakerTrips]++
 			r.mu.Unlock()
+			r.measure(report.MetricBreakerTrips, 1)
 			list.each(dec, heldChunk, func(batch []item) {
 				for _, it := range batch {
 					r.add(decision(it, p.Action, report.Skipped, "not acted on: "+msg))
@@ -291,7 +291,7 @@ func failed(it item, action string, err error) report.Decision {
 
 // tagBatch is how many resources one CreateTags or DeleteTags call names:
 // the most EC2 accepts ("Up to 1000 resource IDs"). A batch that fails is
-// retried one id at a time (perID), so one bad id does not fail the others.
+// retried one id at a time (batch.PerID), so one bad id does not fail the others.
 const tagBatch = 1000
 
 // marker marks new candidates (past the type's guard) while their type is

@@ -3,7 +3,6 @@ package cleanup
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -18,54 +17,7 @@ import (
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws-commander/commander/shared/tags"
-	"github.com/aws/smithy-go"
 )
-
-// perID retries a failed batch one id at a time so one vanished resource
-// (not-found: done) does not fail the others.
-func TestPerID(t *testing.T) {
-	gone := &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound"}
-	denied := &smithy.GenericAPIError{Code: "UnauthorizedOperation"}
-	cases := []struct {
-		name    string
-		fail    map[string]error // id -> error when that id is in the call
-		wantErr []string
-		calls   int
-	}{
-		{"batch succeeds", nil, nil, 1},
-		{"one gone in the batch", map[string]error{"b": gone}, nil, 4},
-		{"one denied", map[string]error{"c": denied}, []string{"c"}, 4},
-		{"cancelled batch is not retried", map[string]error{"a": context.Canceled}, []string{"a", "b", "c"}, 1},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			calls := 0
-			errs := perID([]string{"a", "b", "c"}, func(ids []string) error {
-				calls++
-				for _, id := range ids {
-					if err := c.fail[id]; err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			var got []string
-			for id, err := range errs {
-				if err == nil {
-					t.Errorf("%s: nil error recorded", id)
-				}
-				got = append(got, id)
-			}
-			slices.Sort(got)
-			if !slices.Equal(got, c.wantErr) || calls != c.calls {
-				t.Errorf("failed ids %v calls %d; want %v and %d", got, calls, c.wantErr, c.calls)
-			}
-			if c.name == "one denied" && !errors.Is(errs["c"], denied) {
-				t.Errorf("error = %v", errs["c"])
-			}
-		})
-	}
-}
 
 // fakeKind records what the engine asks of a kind, for the engine's own
 // tests: how many resources were listed when each call came, and the
@@ -235,7 +187,7 @@ func TestEngineAtScale(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := settings.Settings{ProtectTag: "protect", CleanupGrace: 24 * time.Hour, Concurrency: 4, MaxReportedResources: 100}
-			r := &run{job: &Job{Settings: s}, now: now, dryRun: c.dryRun, stats: map[string]int{},
+			r := &run{job: &Job{Settings: s}, now: now, dryRun: c.dryRun, measure: func(string, float64) {},
 				rep:     report.New("cleanup", "direct", c.dryRun, now, s.MaxReportedResources),
 				breaker: guard.NewLedger(guard.Breaker{MaxCount: 100000, MaxPercent: 100}, guard.LedgerState{})}
 			if err := r.resources(context.Background(), c.f.kind(), Clients{}, "r-1", "test:thing", pols); err != nil {

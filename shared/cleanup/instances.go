@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/batch"
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/report"
@@ -119,7 +120,7 @@ func guardInstances(ctx context.Context, r *run, c Clients, items []item) []item
 // (AWS documents "up to 1000 instance IDs"). StopInstances documents no
 // limit, and some EC2 instance-id lists stop at 100 (DescribeInstanceStatus),
 // so stopBatch stays at 100: an oversized batch rejected by AWS would fall
-// back to one call per instance (perID), far worse than a few more batches.
+// back to one call per instance (batch.PerID), far worse than a few more batches.
 const (
 	terminateBatch = 1000
 	stopBatch      = 100
@@ -131,8 +132,8 @@ func actInstances(ctx context.Context, r *run, c Clients, p policy.Policy, items
 	if p.Action == "stop" {
 		size = stopBatch
 	}
-	for batch := range slices.Chunk(items, size) {
-		errs := perID(ids(batch), func(list []string) error {
+	for chunk := range slices.Chunk(items, size) {
+		errs := batch.PerID(ids(chunk), func(list []string) error {
 			var err error
 			if p.Action == "stop" {
 				_, err = api.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: list})
@@ -141,7 +142,7 @@ func actInstances(ctx context.Context, r *run, c Clients, p policy.Policy, items
 			}
 			return err
 		})
-		for _, it := range batch {
+		for _, it := range chunk {
 			if err := errs[it.res.ID]; err != nil {
 				r.add(failed(it, p.Action, fmt.Errorf("%s: %w", p.Action, err)))
 				continue

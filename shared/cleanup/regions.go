@@ -201,7 +201,6 @@ func (r *run) region(ctx context.Context, doc policy.Document, u unit) (o outcom
 		if err := r.resourceType(ctx, u.api, u.region, typ, pols); err != nil {
 			// Its section says failed rather than showing no resources.
 			o.failed = true
-			r.count("Errors", 1)
 			r.rep.FailIn(u.region, fmt.Errorf("%s: %w", typ, err))
 		}
 	}

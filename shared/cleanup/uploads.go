@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/batch"
 	"github.com/aws-commander/commander/shared/cleanup/plan"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/report"
@@ -239,7 +240,7 @@ func uploadTag(ctx context.Context, r *run, c Clients, items []item, set map[str
 	api := c.S3
 	due, err := time.Parse(time.RFC3339, set[tags.CleanupDue])
 	if err != nil {
-		return batchErrors(ids(items), fmt.Errorf("mark: %w", err))
+		return batch.Errors(ids(items), fmt.Errorf("mark: %w", err))
 	}
 	due = due.UTC().Truncate(time.Second)
 	return retagUploads(ctx, r, api, items, func(marks []uploadMark, group []item) []uploadMark {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws-commander/commander/shared/batch"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/tagger"
 	"github.com/aws-commander/commander/shared/tags"
@@ -141,7 +142,7 @@ func retagFunction(ctx context.Context, api LambdaAPI, group []item, change func
 func versionTag(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
 	due, err := time.Parse(time.RFC3339, set[tags.CleanupDue])
 	if err != nil {
-		return batchErrors(ids(items), fmt.Errorf("mark: due %q: %w", set[tags.CleanupDue], err))
+		return batch.Errors(ids(items), fmt.Errorf("mark: due %q: %w", set[tags.CleanupDue], err))
 	}
 	return retagVersions(ctx, r, c, items, func(marks map[int]time.Time, n int) { marks[n] = due })
 }

@@ -1,5 +1,16 @@
-// Package guard holds the safety rules every destructive action passes:
-// the protection tag, and a circuit breaker on how much one run may destroy.
+// Package guard holds the safety rules every destructive action passes, in
+// the order every job applies them to a planned action:
+//
+//  1. protection (protect.go): a protected resource is never stopped,
+//     rewritten or deleted; the same rule is the IAM Deny's conditions;
+//  2. repeats (repeat.go): an event handled already, or an action within
+//     its cooldown, is not run again;
+//  3. mark-then-act (marks.go): cleanup acts only on what it marked for that
+//     action at least one grace period before;
+//  4. the circuit breaker (this file) and its ledger (ledger.go): one run,
+//     across every region and hand-over, destroys no more than its limits;
+//  5. dry-run (dryrun.go): what passed is planned, not done, when the
+//     deployment or the request says so.
 package guard
 
 import "fmt"

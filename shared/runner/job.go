@@ -149,7 +149,7 @@ func (rn *Runner[R]) Handle(ctx context.Context, raw json.RawMessage) (*report.R
 		kind = trigger.Direct // the bytes were not even an event
 	}
 	if err == nil {
-		run.DryRun = run.DryRun || req.AsksDryRun()
+		run.DryRun = guard.DryRun(run.DryRun, req.AsksDryRun())
 	}
 	run.Report = report.New(rn.Function, kind, run.DryRun, started, rn.Settings.MaxReportedResources)
 	run.Report.EventID = t.ID

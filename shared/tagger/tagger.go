@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/aws-commander/commander/shared/awserr"
+	"github.com/aws-commander/commander/shared/batch"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -222,12 +223,12 @@ var errNoClient = errors.New("no client for the service")
 func (t Tagger) ec2(ctx context.Context, ids []string, c change) map[string]error {
 	out := map[string]error{}
 	if t.EC2 == nil {
-		return batchErrors(ids, fmt.Errorf("EC2: %w", errNoClient))
+		return batch.Errors(ids, fmt.Errorf("EC2: %w", errNoClient))
 	}
 	if len(c.set) > 0 {
 		tl := tags.List(c.set, func(k, v *string) ec2types.Tag { return ec2types.Tag{Key: k, Value: v} })
-		for batch := range slices.Chunk(ids, Batch) {
-			maps.Copy(out, perID(batch, func(ids []string) error {
+		for chunk := range slices.Chunk(ids, Batch) {
+			maps.Copy(out, batch.PerID(chunk, func(ids []string) error {
 				_, err := t.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: tl})
 				return err
 			}))
@@ -240,46 +241,12 @@ func (t Tagger) ec2(ctx context.Context, ids []string, c change) map[string]erro
 		for _, k := range c.remove {
 			tl = append(tl, ec2types.Tag{Key: aws.String(k)})
 		}
-		for batch := range slices.Chunk(left, Batch) {
-			maps.Copy(out, perID(batch, func(ids []string) error {
+		for chunk := range slices.Chunk(left, Batch) {
+			maps.Copy(out, batch.PerID(chunk, func(ids []string) error {
 				_, err := t.EC2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: ids, Tags: tl})
 				return err
 			}))
 		}
-	}
-	return out
-}
-
-// perID calls call with list, and when that fails, once per id, so that
-// one resource that vanished (not-found, which counts as done) or one the
-// caller may not touch does not fail the others. A cancelled or expired
-// context is not retried: every id fails with it. It answers an error per
-// id that failed.
-func perID(list []string, call func([]string) error) map[string]error {
-	err := call(list)
-	if err == nil || len(list) == 1 {
-		return batchErrors(list, awserr.IgnoreNotFound(err))
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return batchErrors(list, err)
-	}
-	out := map[string]error{}
-	for _, id := range list {
-		if err := awserr.IgnoreNotFound(call([]string{id})); err != nil {
-			out[id] = err
-		}
-	}
-	return out
-}
-
-// batchErrors maps each id of list to err (none when err is nil).
-func batchErrors(list []string, err error) map[string]error {
-	out := map[string]error{}
-	if err == nil {
-		return out
-	}
-	for _, id := range list {
-		out[id] = err
 	}
 	return out
 }

@@ -89,21 +89,18 @@ func Decide(policies []policy.Policy, r Resource, now time.Time, protectKey stri
 			// Protection beats every policy; the resource, marks included, is left as it is.
 			return Decision{Step: Protected, Policy: p.Name, Action: p.Action, Reason: "protected: " + held + "; would match policy " + p.Name}
 		}
-		due, err := time.Parse(time.RFC3339, dueText)
-		if !hasDue || err != nil || markAction != p.Action {
-			// New candidate, or a mark for another action or with an unreadable
-			// date: (re)mark, so it always gets a full grace before any action.
-			d.Step, d.Due = Mark, now.Add(p.GraceOr(grace)).UTC().Truncate(time.Second)
-			return d
-		}
+		step, due := guard.MarkThenAct(markAction, dueText, p.Action, now, p.GraceOr(grace))
 		d.Due = due
-		if now.Before(due) {
+		switch step {
+		case guard.StepMark:
+			d.Step = Mark
+		case guard.StepWait:
 			d.Step = Wait
 			d.Reason += "; due " + due.Format(time.RFC3339)
-			return d
+		default:
+			d.Step = Act
+			d.Reason += "; marked, due since " + due.Format(time.RFC3339)
 		}
-		d.Step = Act
-		d.Reason += "; marked, due since " + due.Format(time.RFC3339)
 		return d
 	}
 	if held != "" && (hasAction || hasDue) {
