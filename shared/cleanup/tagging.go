@@ -53,19 +53,25 @@ func arnOf(res plan.Resource) string {
 	return ""
 }
 
-func taggerOf(r *run, c Clients) tagger.Tagger {
-	return tagger.Tagger{EC2: c.EC2, CloudWatch: c.CloudWatch, IAM: c.IAM, S3: c.S3, Lambda: c.Lambda, Concurrency: r.job.Settings.Concurrency}
+// taggerOf is the tagger of the region items were listed in (every item of
+// one call is of one region; the global types' ARNs name none).
+func taggerOf(r *run, c Clients, items []item) tagger.Tagger {
+	t := tagger.Tagger{EC2: c.EC2, CloudWatch: c.CloudWatch, IAM: c.IAM, S3: c.S3, Lambda: c.Lambda, Concurrency: r.job.Settings.Concurrency}
+	if len(items) > 0 && items[0].res.Region != GlobalRegion {
+		t.Region = items[0].res.Region
+	}
+	return t
 }
 
 // tagItems is the tag of every kind whose resources carry their own tags:
 // the tagger, on each item's ARN, answering per resource id.
 func tagItems(ctx context.Context, r *run, c Clients, items []item, set map[string]string) map[string]error {
-	return byARN(items, func(arns []string) map[string]error { return taggerOf(r, c).Tag(ctx, arns, set) })
+	return byARN(items, func(arns []string) map[string]error { return taggerOf(r, c, items).Tag(ctx, arns, set) })
 }
 
 // untagItems removes keys as tagItems sets them.
 func untagItems(ctx context.Context, r *run, c Clients, items []item, keys ...string) map[string]error {
-	return byARN(items, func(arns []string) map[string]error { return taggerOf(r, c).Untag(ctx, arns, keys...) })
+	return byARN(items, func(arns []string) map[string]error { return taggerOf(r, c, items).Untag(ctx, arns, keys...) })
 }
 
 // byARN calls call with the items' ARNs and answers its errors by id.

@@ -79,6 +79,10 @@ type Tagger struct {
 	// Concurrency bounds the calls in flight for the services that tag one
 	// resource per call (all but EC2); below 1, one at a time.
 	Concurrency int
+	// Region is the region the clients serve (empty: not checked). An ARN
+	// naming another region fails: its call would answer not-found, which
+	// would read as done. Global ARNs (IAM, S3) name no region.
+	Region string
 }
 
 // Batch is how many ids one CreateTags or DeleteTags call names: the most
@@ -130,6 +134,8 @@ func (t Tagger) Change(ctx context.Context, arns []string, set map[string]string
 		switch {
 		case err != nil:
 			fail(s, err)
+		case t.Region != "" && r.region != "" && r.region != t.Region:
+			fail(s, fmt.Errorf("the ARN is in %s, the tagger's clients in %s", r.region, t.Region))
 		case c.empty():
 		case r.service == "ec2":
 			if len(ec2ARNs[r.name]) == 0 {
@@ -175,7 +181,7 @@ func (c change) empty() bool { return len(c.set) == 0 && len(c.remove) == 0 }
 // (IAM: role or instance-profile) and the id or name the service's tag
 // call takes.
 type resource struct {
-	arn, service, kind, name string
+	arn, service, kind, name, region string
 }
 
 func parse(s string) (resource, error) {
@@ -183,7 +189,7 @@ func parse(s string) (resource, error) {
 	if err != nil {
 		return resource{}, fmt.Errorf("not an ARN: %w", err)
 	}
-	r := resource{arn: s, service: a.Service}
+	r := resource{arn: s, service: a.Service, region: a.Region}
 	switch a.Service {
 	case "ec2":
 		// <type>/<id>: CreateTags takes the id of any EC2 resource.

@@ -299,6 +299,27 @@ func TestPerARNErrors(t *testing.T) {
 	}
 }
 
+// A tagger bound to a region refuses an ARN of another region, which its
+// clients would answer not-found (read as done); global ARNs name none.
+func TestRegionBound(t *testing.T) {
+	f := &fake{}
+	tg := f.tagger()
+	tg.Region = "eu-west-1"
+	other := "arn:aws:ec2:eu-west-1:123456789012:volume/vol-9"
+	errs := tg.Tag(context.Background(), []string{vol1, other, role, "arn:aws:s3:::data"}, map[string]string{"k": "v"})
+	if err := errs[vol1]; err == nil || !strings.Contains(err.Error(), "the ARN is in us-east-1, the tagger's clients in eu-west-1") {
+		t.Errorf("%s: %v, want the region named", vol1, err)
+	}
+	if len(errs) != 1 {
+		t.Errorf("errors %v: only the other region's ARN fails", errs)
+	}
+	for _, c := range f.calls {
+		if strings.Contains(c, "vol-1") {
+			t.Errorf("a call named the other region's volume: %q", f.calls)
+		}
+	}
+}
+
 // A service without a client fails its ARNs, and only those.
 func TestMissingClient(t *testing.T) {
 	f := &fake{}
