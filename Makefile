@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO          ?= go
-FUNCTIONS   := api backup cleanup alarm
+FUNCTIONS   := api backup cleanup alarm scheduler
 TOOLS       := $(CURDIR)/.tools
 VENV        := $(TOOLS)/venv
 MOTO_VERSION := 5.2.1
@@ -151,7 +151,7 @@ demo: tools ## run the whole system locally against moto, through the real binar
 	$(GO) run ./shared/testkit/demo/cmd/demo
 
 invoke: tools ## run one function locally: make invoke FN=backup EVENT=events/samples/backup/scheduled.json
-	@if [ -z "$(FN)" ] || [ -z "$(EVENT)" ]; then echo "usage: make invoke FN=<api|backup|cleanup|alarm> EVENT=<file>"; exit 2; fi
+	@if [ -z "$(FN)" ] || [ -z "$(EVENT)" ]; then echo "usage: make invoke FN=<api|backup|cleanup|alarm|scheduler> EVENT=<file>"; exit 2; fi
 	$(GO) run ./shared/testkit/demo/cmd/demo -invoke "$(FN)" -event "$(EVENT)"
 
 bench: tools ## benchmarks at scale (API calls ÷ minimum, µs per resource, heap, RSS, cold start): BENCH=<regexp> BENCHTIME=1x

@@ -25,6 +25,9 @@ type Schedule struct {
 var (
 	Backup  = Schedule{Name: "backup-daily", Function: "backup", Expression: "cron(0 2 * * ? *)", TimeZone: "UTC"}
 	Cleanup = Schedule{Name: "cleanup-daily", Function: "cleanup", Expression: "cron(0 4 * * ? *)", TimeZone: "UTC"}
+	// Office hours: often enough that a stop or start lands within minutes
+	// of the schedule's time (the schedules document keeps its own zones).
+	Scheduler = Schedule{Name: "scheduler-office-hours", Function: "scheduler", Expression: "rate(5 minutes)", TimeZone: "UTC"}
 )
 
 // Pattern is an EventBridge event pattern.
@@ -55,6 +58,7 @@ const (
 	BackupCompleted     = "Commander Backup Completed"
 	CleanupPlanned      = "Commander Cleanup Planned"
 	CleanupCompleted    = "Commander Cleanup Completed"
+	SchedulerCompleted  = "Commander Scheduler Completed"
 	AlarmReaction       = "Commander Alarm Reaction"
 	APICommandCompleted = "Commander Command Completed"
 )
@@ -90,5 +94,5 @@ func Samples(function string) ([]Sample, error) {
 	return out, nil
 }
 
-// Functions are the four functions, in the order the stack and demo use.
-var Functions = []string{"api", "backup", "cleanup", "alarm"}
+// Functions are the functions, in the order the stack and demo use.
+var Functions = []string{"api", "backup", "cleanup", "alarm", "scheduler"}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/infra/stack"
 )
 
@@ -78,7 +79,7 @@ func TestRunRejectsBadContext(t *testing.T) {
 		{"retention", `{"backupRetentionDays": 0}`, []string{`backupRetentionDays="0" is invalid: accepts a whole number from 1 to 36500 (sets COMMANDER_BACKUP_RETENTION_DAYS)`}},
 		{"schedule and time zone", `{"cleanupSchedule": "daily", "scheduleTimeZone": "Nowhere/City"}`, []string{`cleanupSchedule="daily" is invalid`, `scheduleTimeZone="Nowhere/City" is invalid`}},
 		{"dry-run", `{"cleanupDryRun": "perhaps"}`, []string{`cleanupDryRun="perhaps" is invalid: accepts true or false`}},
-		{"missing binaries", `{"assetDir": "` + t.TempDir() + `"}`, []string{"lacks api/bootstrap, backup/bootstrap, cleanup/bootstrap, alarm/bootstrap: run `make build` first"}},
+		{"missing binaries", `{"assetDir": "` + t.TempDir() + `"}`, []string{"lacks api/bootstrap, backup/bootstrap, cleanup/bootstrap, alarm/bootstrap, scheduler/bootstrap: run `make build` first"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -101,7 +102,7 @@ func TestRunRejectsBadContext(t *testing.T) {
 func TestRunSynthesizes(t *testing.T) {
 	t.Chdir("..")
 	assets := t.TempDir()
-	for _, fn := range []string{"api", "backup", "cleanup", "alarm"} {
+	for _, fn := range events.Functions {
 		if err := os.MkdirAll(assets+"/"+fn, 0o755); err != nil {
 			t.Fatal(err)
 		}

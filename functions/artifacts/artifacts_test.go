@@ -153,6 +153,7 @@ func TestArtifactsAnswerASample(t *testing.T) {
 		// moto has no such alarm: the function asks CloudWatch and skips, as
 		// it does for an alarm deleted before its event arrives.
 		{fn: "alarm", sample: "alarm-insufficient-data.json", check: wantReport("alarm", "event", false, report.StatusSkipped, "unknown alarm", "CloudWatch.DescribeAlarms")},
+		{fn: "scheduler", sample: "dry-run-direct.json", check: wantReport("scheduler", "direct", true, report.StatusOK, "", "EC2.DescribeInstances")},
 	}
 	for _, c := range cases {
 		t.Run(c.fn, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws-commander/commander/events"
 	"github.com/aws-commander/commander/shared/awsclient/ec2client"
+	"github.com/aws-commander/commander/shared/pricing"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws-commander/commander/shared/testkit/emulator/emulatortest"
@@ -110,7 +111,7 @@ func TestBootstrapAnswersSamples(t *testing.T) {
 	cfg := emulatortest.Config(t)
 	a := account{t: t, ec2: ec2client.New(cfg)}
 	old, restarted := a.instance(), a.instance()
-	_, err := a.ec2.CreateVolume(context.Background(), &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(1)})
+	_, err := a.ec2.CreateVolume(context.Background(), &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(100), VolumeType: types.VolumeTypeGp3})
 	a.must(err)
 	_, err = a.ec2.AllocateAddress(context.Background(), &ec2.AllocateAddressInput{Domain: types.DomainTypeVpc})
 	a.must(err)
@@ -158,6 +159,26 @@ func TestBootstrapAnswersSamples(t *testing.T) {
 			}
 			if a.volumes() != 0 || a.addresses() != 0 {
 				t.Errorf("volumes %d addresses %d left", a.volumes(), a.addresses())
+			}
+			// What the deletion and the release save, against the shipped table;
+			// the stopped instance's termination has no estimate.
+			table := pricing.Default()
+			gp3, _ := table.Volume("us-east-1", "gp3", 100, 3000, 125)
+			ip, _ := table.PublicIPv4("us-east-1")
+			for _, d := range r.Resources {
+				var want *float64
+				switch d.Action {
+				case "delete":
+					want = &gp3.MonthlyUSD
+				case "release":
+					want = &ip.MonthlyUSD
+				}
+				if (want == nil) != (d.Saving == nil) || want != nil && *want != *d.Saving {
+					t.Errorf("%s %s: saving %v, want %v (%s)", d.Action, d.Resource, d.Saving, want, d.Reason)
+				}
+			}
+			if total := pricing.Round(gp3.MonthlyUSD + ip.MonthlyUSD); r.SavingsUSD != total {
+				t.Errorf("report total %.2f, want %.2f", r.SavingsUSD, total)
 			}
 		},
 		"scheduled.json": func(t *testing.T, r *report.Report) {

@@ -85,7 +85,7 @@ func sourceCalls(t *testing.T, dir string) []string {
 // in a real account. This reads each function's code and checks its role
 // allows every AWS call it makes.
 func TestRolesAllowEveryCallTheCodeMakes(t *testing.T) {
-	code := map[string]string{"api": "api", "backup": "backup", "cleanup": "cleanup", "alarm": "alarm"}
+	code := map[string]string{"api": "api", "backup": "backup", "cleanup": "cleanup", "alarm": "alarm", "scheduler": "scheduler"}
 	// The shared packages that make calls for a job: its hand-over lives in
 	// the runner, cleanup's marks in the tagger.
 	also := map[string][]string{"backup": {"runner"}, "cleanup": {"runner", "tagger"}}

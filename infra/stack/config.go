@@ -1,4 +1,4 @@
-// Package stack builds AWS Commander's CloudFormation stack: the four
+// Package stack builds AWS Commander's CloudFormation stack: the
 // functions, their triggers and roles, the HTTP API and the observability.
 // Config comes from CDK context and is validated before any construct is made,
 // so a bad value fails synth with the context key and what it accepts.
@@ -16,33 +16,37 @@ import (
 
 // Context keys (cdk.json "context", or `cdk synth -c key=value`).
 const (
-	KeyStage             = "stage"
-	KeyAssetDir          = "assetDir"
-	KeyBackupSchedule    = "backupSchedule"
-	KeyCleanupSchedule   = "cleanupSchedule"
-	KeyScheduleTimeZone  = "scheduleTimeZone"
-	KeyRegions           = "regions"
-	KeyBackupRetention   = "backupRetentionDays"
-	KeyCleanupDryRun     = "cleanupDryRun"
-	KeyBackupDryRun      = "backupDryRun"
-	KeyAlarmDryRun       = "alarmDryRun"
-	KeyProtectTag        = "protectTag"
-	KeyCPUThreshold      = "cpuAlarmThreshold"
-	KeyCPUPeriods        = "cpuAlarmEvaluationPeriods"
-	KeyCPUPeriodSeconds  = "cpuAlarmPeriodSeconds"
-	KeyAlarmCooldown     = "alarmCooldown"
-	KeyCleanupGrace      = "cleanupGrace"
-	KeyLogRetentionDays  = "logRetentionDays"
-	KeyLogLevel          = "logLevel"
-	KeyCleanupPolicyFile = "cleanupPolicyFile"
-	KeyEventBus          = "eventBus"
-	KeyMetricsNamespace  = "metricsNamespace"
-	KeyAPIRateLimit      = "apiThrottleRateLimit"
-	KeyAPIBurstLimit     = "apiThrottleBurstLimit"
-	KeyOpsTopicARN       = "opsAlarmTopicArn"
-	KeyAlarmActions      = "alarmActions"
-	KeyAlarmOKActions    = "alarmOkActions"
-	KeySettings          = "settings"
+	KeyStage               = "stage"
+	KeyAssetDir            = "assetDir"
+	KeyBackupSchedule      = "backupSchedule"
+	KeyCleanupSchedule     = "cleanupSchedule"
+	KeySchedulerSchedule   = "schedulerSchedule" // how often the office-hours job runs (its schedules keep their own time zones)
+	KeySchedulesFile       = "schedulesFile"     // the office-hours schedules document (YAML or JSON); empty: the shipped default
+	KeySchedulerDryRun     = "schedulerDryRun"
+	KeySchedulerMaxActions = "schedulerMaxActions" // the scheduler's breaker: starts, and stops, per run
+	KeyScheduleTimeZone    = "scheduleTimeZone"
+	KeyRegions             = "regions"
+	KeyBackupRetention     = "backupRetentionDays"
+	KeyCleanupDryRun       = "cleanupDryRun"
+	KeyBackupDryRun        = "backupDryRun"
+	KeyAlarmDryRun         = "alarmDryRun"
+	KeyProtectTag          = "protectTag"
+	KeyCPUThreshold        = "cpuAlarmThreshold"
+	KeyCPUPeriods          = "cpuAlarmEvaluationPeriods"
+	KeyCPUPeriodSeconds    = "cpuAlarmPeriodSeconds"
+	KeyAlarmCooldown       = "alarmCooldown"
+	KeyCleanupGrace        = "cleanupGrace"
+	KeyLogRetentionDays    = "logRetentionDays"
+	KeyLogLevel            = "logLevel"
+	KeyCleanupPolicyFile   = "cleanupPolicyFile"
+	KeyEventBus            = "eventBus"
+	KeyMetricsNamespace    = "metricsNamespace"
+	KeyAPIRateLimit        = "apiThrottleRateLimit"
+	KeyAPIBurstLimit       = "apiThrottleBurstLimit"
+	KeyOpsTopicARN         = "opsAlarmTopicArn"
+	KeyAlarmActions        = "alarmActions"
+	KeyAlarmOKActions      = "alarmOkActions"
+	KeySettings            = "settings"
 	// The api's bounds (shared/deputy), comma-separated; the api role's IAM is scoped to the same values.
 	KeyPassableRoles      = "passableRoles"      // role ARNs the api may pass beyond those it created
 	KeyObjectBuckets      = "objectBuckets"      // buckets whose objects the api may touch beyond those it created
@@ -68,45 +72,52 @@ var settingsKeys = map[string]string{
 var functionKeys = map[string]map[string]string{
 	"alarm":  {KeyAlarmActions: "COMMANDER_ALARM_ACTIONS", KeyAlarmOKActions: "COMMANDER_ALARM_OK_ACTIONS"},
 	"backup": {KeyScheduleTimeZone: "COMMANDER_BACKUP_TIME_ZONE"}, // retention's calendar follows the schedule's
-	"api":    {KeyPassableRoles: deputy.PassableRolesEnv, KeyObjectBuckets: deputy.ObjectBucketsEnv, KeyAttachablePolicies: deputy.AttachablePoliciesEnv},
+	// Every instance on a schedule moves at once by design, so the
+	// scheduler's breaker is its own, larger count.
+	"scheduler": {KeySchedulerMaxActions: "COMMANDER_BREAKER_MAX_COUNT"},
+	"api":       {KeyPassableRoles: deputy.PassableRolesEnv, KeyObjectBuckets: deputy.ObjectBucketsEnv, KeyAttachablePolicies: deputy.AttachablePoliciesEnv},
 }
 
 // dryRunKeys set COMMANDER_DRY_RUN on one function each. The api takes
 // dryRun per request, so it has none.
-var dryRunKeys = map[string]string{"backup": KeyBackupDryRun, "cleanup": KeyCleanupDryRun, "alarm": KeyAlarmDryRun}
+var dryRunKeys = map[string]string{"backup": KeyBackupDryRun, "cleanup": KeyCleanupDryRun, "alarm": KeyAlarmDryRun, "scheduler": KeySchedulerDryRun}
 
 // Defaults are the values used when a key is absent; cdk.json repeats them so
 // they are visible where they are changed.
 var Defaults = map[string]string{
-	KeyStage:              "dev",
-	KeyAssetDir:           "build",
-	KeyBackupSchedule:     events.Backup.Expression,
-	KeyCleanupSchedule:    events.Cleanup.Expression,
-	KeyScheduleTimeZone:   events.Backup.TimeZone,
-	KeyRegions:            "",
-	KeyBackupRetention:    "30",
-	KeyCleanupDryRun:      "true",
-	KeyBackupDryRun:       "false",
-	KeyAlarmDryRun:        "false",
-	KeyProtectTag:         "commander:protect",
-	KeyCPUThreshold:       "70",
-	KeyCPUPeriods:         "2",
-	KeyCPUPeriodSeconds:   "300",
-	KeyAlarmCooldown:      "15m",
-	KeyCleanupGrace:       "7d",
-	KeyLogRetentionDays:   "30",
-	KeyLogLevel:           "INFO",
-	KeyCleanupPolicyFile:  "",
-	KeyEventBus:           "default",
-	KeyMetricsNamespace:   "", // empty: Commander/<stage>, so stages never mix metrics
-	KeyAPIRateLimit:       "10",
-	KeyAPIBurstLimit:      "20",
-	KeyOpsTopicARN:        "",
-	KeyAlarmActions:       "", // alarm-name-prefix=action,...; empty: notify unless the alarm's tag says otherwise
-	KeyAlarmOKActions:     "",
-	KeyPassableRoles:      "",
-	KeyObjectBuckets:      "",
-	KeyAttachablePolicies: "",
+	KeyStage:               "dev",
+	KeyAssetDir:            "build",
+	KeyBackupSchedule:      events.Backup.Expression,
+	KeyCleanupSchedule:     events.Cleanup.Expression,
+	KeySchedulerSchedule:   events.Scheduler.Expression,
+	KeySchedulesFile:       "",
+	KeySchedulerDryRun:     "false",
+	KeySchedulerMaxActions: "200",
+	KeyScheduleTimeZone:    events.Backup.TimeZone,
+	KeyRegions:             "",
+	KeyBackupRetention:     "30",
+	KeyCleanupDryRun:       "true",
+	KeyBackupDryRun:        "false",
+	KeyAlarmDryRun:         "false",
+	KeyProtectTag:          "commander:protect",
+	KeyCPUThreshold:        "70",
+	KeyCPUPeriods:          "2",
+	KeyCPUPeriodSeconds:    "300",
+	KeyAlarmCooldown:       "15m",
+	KeyCleanupGrace:        "7d",
+	KeyLogRetentionDays:    "30",
+	KeyLogLevel:            "INFO",
+	KeyCleanupPolicyFile:   "",
+	KeyEventBus:            "default",
+	KeyMetricsNamespace:    "", // empty: Commander/<stage>, so stages never mix metrics
+	KeyAPIRateLimit:        "10",
+	KeyAPIBurstLimit:       "20",
+	KeyOpsTopicARN:         "",
+	KeyAlarmActions:        "", // alarm-name-prefix=action,...; empty: notify unless the alarm's tag says otherwise
+	KeyAlarmOKActions:      "",
+	KeyPassableRoles:       "",
+	KeyObjectBuckets:       "",
+	KeyAttachablePolicies:  "",
 }
 
 // Config is the validated stack configuration.
@@ -114,6 +125,7 @@ type Config struct {
 	Stage              string
 	AssetDir           string            // holds <fn>/bootstrap for each function
 	Backup, Cleanup    events.Schedule   // expressions and time zone after overrides
+	Scheduler          events.Schedule   // the office-hours job's (UTC: the schedules carry their zones)
 	LogRetentionDays   int               // of every log group the stack creates
 	LogLevel           string            // Lambda application log level
 	ProtectTag         string            // the IAM Deny and the functions use this key

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws-commander/commander/events"
 )
 
 func write(t *testing.T, name, body string) string {
@@ -185,14 +187,43 @@ func TestCheckAssets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.CheckAssets(); err == nil || !strings.Contains(err.Error(), "lacks api/bootstrap, backup/bootstrap, cleanup/bootstrap, alarm/bootstrap: run `make build` first") {
+	if err := c.CheckAssets(); err == nil || !strings.Contains(err.Error(), "lacks api/bootstrap, backup/bootstrap, cleanup/bootstrap, alarm/bootstrap, scheduler/bootstrap: run `make build` first") {
 		t.Errorf("missing binaries: err = %v", err)
 	}
-	for _, fn := range []string{"api", "backup", "cleanup", "alarm"} {
+	for _, fn := range events.Functions {
 		os.MkdirAll(filepath.Join(dir, fn), 0o755)
 		os.WriteFile(filepath.Join(dir, fn, "bootstrap"), []byte("x"), 0o755)
 	}
 	if err := c.CheckAssets(); err != nil {
 		t.Errorf("with binaries: %v", err)
+	}
+}
+
+// The schedules document is checked at synth by the scheduler's parser and
+// reaches only the scheduler, as compact JSON; its breaker is its own.
+func TestSchedulesAreValidatedAtSynth(t *testing.T) {
+	bad := write(t, "s.yaml", "schedules:\n  - name: nights\n    timezone: Mars/Olympus\n    periods: [{days: [mon], stop: \"19:00\"}]\n")
+	_, err := FromContext(map[string]any{"schedulesFile": bad}, "/")
+	for _, want := range []string{`schedulesFile="` + bad + `" is invalid`, "schedules[0].timezone"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	good := write(t, "s.yaml", "schedules:\n  - name: nights\n    timezone: UTC\n    periods: [{days: [mon, tue], stop: \"19:00\"}]\n")
+	c, err := FromContext(map[string]any{"schedulesFile": good, "schedulerMaxActions": float64(500)}, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.FunctionEnv["scheduler"]["COMMANDER_SCHEDULES"]; !strings.Contains(got, `"name":"nights"`) {
+		t.Errorf("scheduler's COMMANDER_SCHEDULES = %q", got)
+	}
+	if got := c.FunctionEnv["scheduler"]["COMMANDER_BREAKER_MAX_COUNT"]; got != "500" {
+		t.Errorf("scheduler's breaker = %q, want 500", got)
+	}
+	if _, ok := c.FunctionEnv["cleanup"]["COMMANDER_SCHEDULES"]; ok || c.FunctionEnv["cleanup"]["COMMANDER_BREAKER_MAX_COUNT"] == "500" {
+		t.Error("the schedules or the scheduler's breaker leaked to cleanup")
+	}
+	if c.Scheduler.Expression != "rate(5 minutes)" || c.FunctionEnv["api"]["COMMANDER_SCHEDULER_FUNCTION"] != c.FunctionName("scheduler") {
+		t.Errorf("scheduler schedule %q, api's function %q", c.Scheduler.Expression, c.FunctionEnv["api"]["COMMANDER_SCHEDULER_FUNCTION"])
 	}
 }

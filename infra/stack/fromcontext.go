@@ -21,6 +21,8 @@ import (
 	"github.com/aws-commander/commander/shared/backup"
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/deputy"
+	"github.com/aws-commander/commander/shared/schedule"
+	"github.com/aws-commander/commander/shared/scheduler"
 	"github.com/aws-commander/commander/shared/settings"
 	"gopkg.in/yaml.v3"
 )
@@ -38,6 +40,9 @@ func checkFunctionEnv(fn string, get func(string) string, s settings.Settings) e
 		return err
 	case "api":
 		_, err := deputy.FromEnv(get)
+		return err
+	case "scheduler":
+		_, err := scheduler.LoadSchedules(get)
 		return err
 	}
 	return nil
@@ -113,18 +118,19 @@ func FromContext(ctx map[string]any, dir string) (Config, error) {
 	if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
 		e.Fail(KeyScheduleTimeZone, tz, "an IANA time zone name such as UTC or Europe/Paris")
 	}
-	c.Backup, c.Cleanup = events.Backup, events.Cleanup
+	c.Backup, c.Cleanup, c.Scheduler = events.Backup, events.Cleanup, events.Scheduler
+	c.Scheduler.Expression = e.Match(KeySchedulerSchedule, events.Scheduler.Expression, scheduleRE, "a Scheduler expression: cron(min hour day-of-month month day-of-week year) or rate(N minutes|hours|days)")
 	c.Backup.Expression = e.Match(KeyBackupSchedule, events.Backup.Expression, scheduleRE, "a Scheduler expression: cron(min hour day-of-month month day-of-week year) or rate(N minutes|hours|days)")
 	c.Cleanup.Expression = e.Match(KeyCleanupSchedule, events.Cleanup.Expression, scheduleRE, "a Scheduler expression: cron(min hour day-of-month month day-of-week year) or rate(N minutes|hours|days)")
 	c.Backup.TimeZone, c.Cleanup.TimeZone = tz, tz
-	for k, expr := range map[string]string{KeyBackupSchedule: c.Backup.Expression, KeyCleanupSchedule: c.Cleanup.Expression} {
+	for k, expr := range map[string]string{KeyBackupSchedule: c.Backup.Expression, KeyCleanupSchedule: c.Cleanup.Expression, KeySchedulerSchedule: c.Scheduler.Expression} {
 		// Scheduler wants rate(1 day) but rate(2 days).
 		if m := rateRE.FindStringSubmatch(expr); m != nil && (m[1] == "1") != !strings.HasSuffix(m[2], "s") {
 			e.Fail(k, expr, "a rate whose unit is singular for 1 and plural otherwise, e.g. rate(1 day) or rate(12 hours)")
 		}
 	}
 	if c.AssetDir == "" {
-		e.Fail(KeyAssetDir, "", "a directory holding <function>/bootstrap for api, backup, cleanup and alarm (make build writes build/)")
+		e.Fail(KeyAssetDir, "", "a directory holding <function>/bootstrap for "+strings.Join(events.Functions, ", ")+" (make build writes build/)")
 	}
 	if raw[KeyMetricsNamespace] == "" {
 		raw[KeyMetricsNamespace] = "Commander/" + c.Stage
@@ -146,8 +152,9 @@ func FromContext(ctx map[string]any, dir string) (Config, error) {
 			e.Fail(KeySettings+"."+name, fmt.Sprint(v), "only COMMANDER_* variable names (the stack's own keys set the rest)")
 		case !ok:
 			e.Fail(KeySettings+"."+name, fmt.Sprint(v), "a string, number or boolean")
-		case name == "COMMANDER_DRY_RUN" || name == "COMMANDER_CLEANUP_POLICY" || name == "COMMANDER_BACKUP_FUNCTION" || name == "COMMANDER_CLEANUP_FUNCTION":
-			e.Fail(KeySettings+"."+name, s, "a variable the stack does not set itself (use the dry-run and cleanupPolicyFile keys)")
+		case name == "COMMANDER_DRY_RUN" || name == "COMMANDER_CLEANUP_POLICY" || name == scheduler.SchedulesVariable ||
+			name == "COMMANDER_BACKUP_FUNCTION" || name == "COMMANDER_CLEANUP_FUNCTION" || name == "COMMANDER_SCHEDULER_FUNCTION":
+			e.Fail(KeySettings+"."+name, s, "a variable the stack does not set itself (use the dry-run, cleanupPolicyFile and schedulesFile keys)")
 		case name == iamcmd.BoundaryEnv:
 			// The api role may create roles only with the stack's own boundary.
 			e.Fail(KeySettings+"."+name, s, "a variable the stack does not set itself (the stack sets it to its role boundary, the only one its api role may create roles with)")
@@ -157,9 +164,13 @@ func FromContext(ctx map[string]any, dir string) (Config, error) {
 		}
 	}
 
-	policy, err := cleanupPolicy(raw[KeyCleanupPolicyFile], dir)
+	policy, err := readDocument(raw[KeyCleanupPolicyFile], dir, checkPolicy)
 	if err != nil {
 		e.Fail(KeyCleanupPolicyFile, raw[KeyCleanupPolicyFile], "the path of a cleanup policy document (YAML or JSON) that is valid: "+err.Error())
+	}
+	schedules, err := readDocument(raw[KeySchedulesFile], dir, func(b []byte) error { _, err := schedule.Parse(b); return err })
+	if err != nil {
+		e.Fail(KeySchedulesFile, raw[KeySchedulesFile], "the path of an office-hours schedules document (YAML or JSON) that is valid: "+err.Error())
 	}
 
 	c.FunctionEnv = map[string]map[string]string{}
@@ -179,6 +190,7 @@ func FromContext(ctx map[string]any, dir string) (Config, error) {
 		case "api":
 			env["COMMANDER_BACKUP_FUNCTION"] = c.FunctionName("backup")
 			env["COMMANDER_CLEANUP_FUNCTION"] = c.FunctionName("cleanup")
+			env["COMMANDER_SCHEDULER_FUNCTION"] = c.FunctionName("scheduler")
 			env[deputy.RolePathEnv] = "/commander/" + c.Stage + "/"
 			env[deputy.StagePrefixEnv] = c.Name() + "-"
 			if b, err := deputy.FromEnv(func(k string) string { return env[k] }); err == nil {
@@ -190,6 +202,10 @@ func FromContext(ctx map[string]any, dir string) (Config, error) {
 		case "cleanup":
 			if policy != "" {
 				env["COMMANDER_CLEANUP_POLICY"] = policy
+			}
+		case "scheduler":
+			if schedules != "" {
+				env[scheduler.SchedulesVariable] = schedules
 			}
 		}
 		c.FunctionEnv[fn] = env
@@ -215,7 +231,11 @@ func FromContext(ctx map[string]any, dir string) (Config, error) {
 			}
 		}
 		if n := envSize(env); n > maxEnvBytes {
-			e.Fail(KeyCleanupPolicyFile, raw[KeyCleanupPolicyFile], fmt.Sprintf("a document small enough for the %s function's environment (%d bytes, Lambda allows %d in total)", fn, n, maxEnvBytes))
+			key := KeyCleanupPolicyFile
+			if fn == "scheduler" {
+				key = KeySchedulesFile
+			}
+			e.Fail(key, raw[key], fmt.Sprintf("a document small enough for the %s function's environment (%d bytes, Lambda allows %d in total)", fn, n, maxEnvBytes))
 		}
 	}
 	if err := e.Err(); err != nil {
@@ -246,9 +266,10 @@ func validationEnv(env map[string]string, level string) func(string) string {
 	}
 }
 
-// cleanupPolicy reads the policy document (YAML or JSON) and returns it as
-// compact JSON, checked by checkPolicy; empty path: the function's default.
-func cleanupPolicy(path, dir string) (string, error) {
+// readDocument reads a document users write (YAML or JSON: the cleanup
+// policy, the schedules) and returns it as compact JSON, checked by the
+// function's own parser; empty path: the function's default.
+func readDocument(path, dir string, check func([]byte) error) (string, error) {
 	if path == "" {
 		return "", nil
 	}
@@ -270,7 +291,7 @@ func cleanupPolicy(path, dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cannot be expressed as JSON: %w", err)
 	}
-	if err := checkPolicy(out); err != nil {
+	if err := check(out); err != nil {
 		return "", err
 	}
 	return string(out), nil

@@ -162,7 +162,7 @@ func Policies(c Config) map[string][]Statement {
 			Statement{Sid: "DenyTheStacksOwnFunctions", Deny: true, Actions: []string{"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction",
 				"lambda:AddPermission", "lambda:RemovePermission", "lambda:TagResource", "lambda:UntagResource", "lambda:PutFunctionConcurrency"},
 				Resources: []string{strings.Join([]string{"arn", a.partition, "lambda", "*", a.account, "function:" + a.stackName + "-*"}, ":")}},
-			Statement{Sid: "StartJobs", Actions: []string{"lambda:InvokeFunction"}, Resources: []string{a.function(c.FunctionName("backup")), a.function(c.FunctionName("cleanup"))}},
+			Statement{Sid: "StartJobs", Actions: []string{"lambda:InvokeFunction"}, Resources: []string{a.function(c.FunctionName("backup")), a.function(c.FunctionName("cleanup")), a.function(c.FunctionName("scheduler"))}},
 			Statement{Sid: "EventBridgeRules", Actions: []string{"events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets",
 				"events:ListTargetsByRule", "events:ListRuleNamesByTarget", "events:ListTagsForResource", "events:TagResource"}, Resources: a.each("events", "rule/*", true)},
 			Statement{Sid: "IamListHasNoResourceLevelResourceStar", Actions: []string{"iam:ListRoles", "iam:ListUsers"}, Resources: []string{"*"}},
@@ -225,6 +225,21 @@ func Policies(c Config) map[string][]Statement {
 			// Cooldown marks live in tags on the target; new snapshots are tagged as they are made.
 			Statement{Sid: "Ec2CooldownTags", Actions: []string{"ec2:CreateTags"}, Resources: slices.Concat(instances, volumes, snapshots)},
 			Statement{Sid: "LambdaThrottle", Actions: []string{"lambda:GetFunction", "lambda:TagResource", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"}, Resources: functions},
+		),
+		// Office hours: only instances that opted in with commander:schedule
+		// (the protection Deny keeps protected ones from being stopped), and
+		// the one tag the scheduler remembers its last enforcement in.
+		"scheduler": common(
+			Statement{Sid: "Ec2DescribeHasNoResourceLevelResourceStar", Actions: []string{"ec2:DescribeInstances"}, Resources: []string{"*"}},
+			Statement{Sid: "Ec2ScheduledInstancesOnly", Actions: []string{"ec2:StartInstances", "ec2:StopInstances"}, Resources: instances,
+				Conditions: map[string]map[string]any{"Null": {"aws:ResourceTag/" + tags.Schedule: "false"}}},
+			Statement{Sid: "Ec2RememberEnforcedStateOnly", Actions: []string{"ec2:CreateTags"}, Resources: instances,
+				Conditions: map[string]map[string]any{
+					"Null":                      {"aws:ResourceTag/" + tags.Schedule: "false", "aws:TagKeys": "false"},
+					"ForAllValues:StringEquals": {"aws:TagKeys": []string{tags.ScheduleState}},
+				}},
+			// Starting an instance whose volumes a customer key encrypts needs a grant through EC2.
+			kmsVia,
 		),
 	}
 	for fn := range out {

@@ -244,6 +244,11 @@ func TestLeastPrivilege(t *testing.T) {
 		{"alarm", "ec2:DeleteVolume", false},
 		{"alarm", "s3:DeleteBucket", false},
 		{"alarm", "iam:DeleteRole", false},
+		{"scheduler", "ec2:StopInstances", true},
+		{"scheduler", "ec2:StartInstances", true},
+		{"scheduler", "ec2:TerminateInstances", false},
+		{"scheduler", "ec2:DeleteTags", false},
+		{"scheduler", "ec2:RunInstances", false},
 	}
 	all := roleStatements(t, "dev")
 	for _, c := range cases {
@@ -253,6 +258,32 @@ func TestLeastPrivilege(t *testing.T) {
 				t.Errorf("%s allowed = %v, want %v", c.action, got, c.allowed)
 			}
 		})
+	}
+}
+
+// The scheduler starts and stops only instances that opted in with
+// commander:schedule, and writes only the tag it remembers in: IAM says so,
+// whatever the code lists.
+func TestSchedulerTouchesOnlyScheduledInstances(t *testing.T) {
+	for _, s := range roleStatements(t, "dev")["scheduler"] {
+		if s.effect != "Allow" {
+			continue
+		}
+		null, _ := s.conditions["Null"].(map[string]any)
+		for _, a := range s.actions {
+			switch a {
+			case "ec2:StartInstances", "ec2:StopInstances", "ec2:CreateTags":
+				if fmt.Sprint(null["aws:ResourceTag/commander:schedule"]) != "false" {
+					t.Errorf("%s is allowed on instances without commander:schedule: %v", a, s.conditions)
+				}
+			}
+			if a == "ec2:CreateTags" {
+				only, _ := s.conditions["ForAllValues:StringEquals"].(map[string]any)
+				if keys := strs(only["aws:TagKeys"]); !slices.Equal(keys, []string{"commander:schedule-state"}) || fmt.Sprint(null["aws:TagKeys"]) != "false" {
+					t.Errorf("ec2:CreateTags may write other keys than commander:schedule-state: %v", s.conditions)
+				}
+			}
+		}
 	}
 }
 

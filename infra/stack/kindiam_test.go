@@ -18,7 +18,7 @@ import (
 // (policy.Types), copied from it unchanged: actions, the symbolic resources
 // (resolved below with the arns helpers, as iam.go did) and the conditions.
 // The generated statements must grant exactly these triples, less the ones
-// in dropped.
+// in dropped (and plus the rows marked as added since).
 var handWritten = []struct {
 	sid        string
 	actions    []string
@@ -43,6 +43,10 @@ var handWritten = []struct {
 	{"IamInstanceProfiles", []string{"iam:GetInstanceProfile", "iam:TagInstanceProfile",
 		"iam:UntagInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"}, []string{"profiles"}, nil},
 	{"CloudWatchDescribeHasNoResourceLevelResourceStar", []string{"cloudwatch:DescribeAlarms"}, []string{"*"}, nil},
+	// Added with the metric filter (ec2:instance, ec2:volume, lambda:function
+	// declare it), after the statements were generated: GetMetricData has no
+	// resource-level permission.
+	{"CloudWatchMetricDataHasNoResourceLevelResourceStar", []string{"cloudwatch:GetMetricData"}, []string{"*"}, nil},
 	{"CloudWatchAlarms", []string{"cloudwatch:DeleteAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"}, []string{"alarms"}, nil},
 	{"S3ListAllMyBucketsHasNoResourceLevelResourceStar", []string{"s3:ListAllMyBuckets"}, []string{"*"}, nil},
 	{"S3Buckets", []string{"s3:GetBucketTagging", "s3:PutBucketTagging", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:DeleteBucket"}, []string{"buckets"}, nil},

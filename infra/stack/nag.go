@@ -50,9 +50,9 @@ func (s *Stack) suppressions() {
 	// The Scheduler target role CDK creates may invoke the function and its versions (ARN:*).
 	cdknag.NagSuppressions_AddStackSuppressions(s.Stack, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("The Scheduler target role that CDK creates allows lambda:InvokeFunction on the backup and cleanup functions and their versions (function ARN and ARN:*), nothing else."),
+		Reason: jsii.String("The Scheduler target role that CDK creates allows lambda:InvokeFunction on the backup, cleanup and scheduler functions and their versions (function ARN and ARN:*), nothing else."),
 		AppliesTo: &[]any{
-			map[string]any{"regex": "/^Resource::<(Backup|Cleanup)Function[0-9A-F]+\\.Arn>:\\*$/g"},
+			map[string]any{"regex": "/^Resource::<(Backup|Cleanup|Scheduler)Function[0-9A-F]+\\.Arn>:\\*$/g"},
 		},
 	}}, jsii.Bool(false))
 }

@@ -76,7 +76,7 @@ func (s *Stack) observability() {
 	}
 	widgets := [][]awscloudwatch.IWidget{
 		{awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
-			Markdown: jsii.String(fmt.Sprintf("# AWS Commander %s\nRuns, actions, errors and AWS API calls per job (EMF namespace `%s`), and Lambda's own metrics. Dead-letter queue: `%s`.", c.Stage, ns, c.Name("dlq"))),
+			Markdown: jsii.String(fmt.Sprintf("# AWS Commander %s\nRuns, actions, errors, AWS API calls and estimated savings per job (EMF namespace `%s`), and Lambda's own metrics. Dead-letter queue: `%s`.", c.Stage, ns, c.Name("dlq"))),
 			Width:    jsii.Number(24), Height: jsii.Number(2),
 		})},
 		{
@@ -95,6 +95,10 @@ func (s *Stack) observability() {
 			graph("Failed decisions and runs (EMF)", []awscloudwatch.IMetric{search("failed", perRun, names(report.MetricFailed, report.MetricFailedRuns, report.MetricErrors), "Sum")}),
 			graph("Dead-letter queue depth", []awscloudwatch.IMetric{s.DLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")})}),
 		},
+		// Each run writes the monthly saving of what it removed, stopped or
+		// released (or would, in a dry run): the sum per period is what the
+		// job's runs in that period decided. See docs/SAVINGS.md.
+		{graph("Estimated monthly savings (USD) per job", []awscloudwatch.IMetric{search("savings", perRun, names(report.MetricEstimatedMonthlySavings), "Sum")})},
 	}
 	rows := make([]*[]awscloudwatch.IWidget, len(widgets))
 	for i := range widgets {

@@ -51,6 +51,10 @@ var Specs = []Spec{
 	// A reaction is a few calls; one older than 15 minutes acts on a stale
 	// alarm and is dropped to the dead-letter queue instead.
 	{Name: "alarm", MemoryMB: 256, TimeoutSec: 60, Retries: 2, MaxAgeSec: 900, Description: "AWS Commander reactions to CloudWatch alarms"},
+	// Runs every few minutes: a run is a listing and a few batched calls;
+	// one that failed is retried once, and an event older than 10 minutes
+	// is dropped, since the next run sees the account as it is.
+	{Name: "scheduler", MemoryMB: 256, TimeoutSec: 120, Retries: 1, MaxAgeSec: 600, Description: "AWS Commander office-hours schedules (stops and starts tagged instances)"},
 }
 
 // Delivery to the functions from Scheduler and the alarm rule.
@@ -177,7 +181,7 @@ func (s *Stack) function(spec Spec, stmts []Statement) {
 	s.Functions[spec.Name], s.Roles[spec.Name] = fn, role
 }
 
-// schedules invoke backup and cleanup with a Scheduled Event envelope, so the
+// schedules invoke backup, cleanup and the scheduler with a Scheduled Event envelope, so the
 // functions see the same shape as from an EventBridge rule and key their
 // idempotency on the schedule ARN and scheduled time.
 func (s *Stack) schedules() {
@@ -186,7 +190,7 @@ func (s *Stack) schedules() {
 		ScheduleGroupName: jsii.String(c.Name()),
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
 	})
-	for _, sc := range []events.Schedule{c.Backup, c.Cleanup} {
+	for _, sc := range []events.Schedule{c.Backup, c.Cleanup, c.Scheduler} {
 		detail := map[string]any{}
 		if sc.Input != "" {
 			detail["input"] = sc.Input

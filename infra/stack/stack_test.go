@@ -139,12 +139,19 @@ func has(t *testing.T, stage, typ string, want map[string]any) {
 func ref(id string) map[string]any { return map[string]any{"Fn::GetAtt": []any{id, "Arn"}} }
 
 func idOf(stage, typ, prefix string) string {
+	// A construct's own id first (the id and CDK's 8-digit hash), so that
+	// SchedulerRole is not CDK's SchedulerRoleForTarget...
+	own := regexp.MustCompile("^" + regexp.QuoteMeta(prefix) + "[0-9A-F]{8}$")
+	found := ""
 	for id := range ofType(stage, typ) {
-		if strings.HasPrefix(id, prefix) {
+		if own.MatchString(id) {
 			return id
 		}
+		if strings.HasPrefix(id, prefix) {
+			found = id
+		}
 	}
-	return ""
+	return found
 }
 
 func TestFunctions(t *testing.T) {
@@ -228,6 +235,8 @@ func TestSchedules(t *testing.T) {
 		{"dev", "commander-dev-backup-daily", "cron(30 1 * * ? *)", "Europe/Paris", "BackupFunction"},
 		{"dev", "commander-dev-cleanup-daily", events.Cleanup.Expression, "Europe/Paris", "CleanupFunction"},
 		{"prod", "commander-prod-backup-daily", events.Backup.Expression, events.Backup.TimeZone, "BackupFunction"},
+		// Every 5 minutes, in UTC whatever the stage's zone: the schedules carry their own.
+		{"dev", "commander-dev-scheduler-office-hours", events.Scheduler.Expression, "UTC", "SchedulerFunction"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -356,7 +365,7 @@ func TestObservability(t *testing.T) {
 			t.Errorf("dashboard name = %v", props(d)["DashboardName"])
 		}
 		body, _ := json.Marshal(props(d)["DashboardBody"])
-		for _, want := range []string{"Commander/dev", "APICalls", "Invocations", "Errors", "Throttles", "Duration", "ApproximateNumberOfMessagesVisible", "Actions by kind: backup"} {
+		for _, want := range []string{"Commander/dev", "APICalls", "Invocations", "Errors", "Throttles", "Duration", "ApproximateNumberOfMessagesVisible", "Actions by kind: backup", "Estimated monthly savings (USD) per job", "EstimatedMonthlySavings"} {
 			if !strings.Contains(string(body), want) {
 				t.Errorf("dashboard lacks %q", want)
 			}

@@ -20,6 +20,7 @@ import (
 // CloudWatchAPI is the slice of CloudWatch the cleanup job calls.
 type CloudWatchAPI interface {
 	cloudwatch.DescribeAlarmsAPIClient
+	cloudwatch.GetMetricDataAPIClient // the metric filter (metrics.go)
 	ListTagsForResource(ctx context.Context, in *cloudwatch.ListTagsForResourceInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error)
 	TagResource(ctx context.Context, in *cloudwatch.TagResourceInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.TagResourceOutput, error)
 	UntagResource(ctx context.Context, in *cloudwatch.UntagResourceInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.UntagResourceOutput, error)

@@ -9,10 +9,8 @@
 package cleanup
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,6 +33,7 @@ import (
 	"github.com/aws-commander/commander/shared/cleanup/policy"
 	"github.com/aws-commander/commander/shared/clock"
 	"github.com/aws-commander/commander/shared/guard"
+	"github.com/aws-commander/commander/shared/pricing"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/runner"
 	"github.com/aws-commander/commander/shared/settings"
@@ -71,7 +70,8 @@ type Job struct {
 	Clients  func(region string) Clients // the clients of each region
 	Audit    audit.PutEventsAPI
 	Clock    clock.Clock
-	Metrics  io.Writer // EMF lines (the function's stdout)
+	Metrics  io.Writer      // EMF lines (the function's stdout)
+	Prices   *pricing.Table // the saving of each action (nil: none estimated)
 	// FollowUp, when set, continues a run that stops before its deadline.
 	FollowUp runner.FollowUp
 }
@@ -92,7 +92,7 @@ func New(d boot.Deps, pols policy.Document, metrics io.Writer) *Job {
 	job := &Job{
 		Function: d.Function, Settings: d.Settings, Policies: pols, Log: d.Log,
 		Clients: func(region string) Clients { return clients[region] },
-		Audit:   eventbridgeclient.New(d.AWS), Clock: clock.Real{}, Metrics: metrics,
+		Audit:   eventbridgeclient.New(d.AWS), Clock: clock.Real{}, Metrics: metrics, Prices: pricing.Default(),
 	}
 	if name := os.Getenv("AWS_LAMBDA_FUNCTION_NAME"); name != "" {
 		job.FollowUp = runner.InvokeSelf(lambdaclient.New(d.AWS), name)
@@ -157,6 +157,9 @@ func (j *Job) Run(ctx context.Context, rr *runner.Run, req Request) error {
 		return err
 	}
 	r := &run{job: j, now: rr.Now, dryRun: rr.DryRun, rep: rr.Report, measure: rr.Measure, breaker: rr.Ledger}
+	if j.Prices != nil {
+		rr.Report.PricedBy(j.Prices.Label())
+	}
 	// Both measures are written every run, zero included.
 	rr.Measure(report.MetricCandidates, 0)
 	rr.Measure(report.MetricBreakerTrips, 0)
@@ -178,36 +181,12 @@ func (j *Job) Run(ctx context.Context, rr *runner.Run, req Request) error {
 // DecodeRequest reads the run options a trigger carries (also the contract
 // the api function's jobs.start invokes cleanup with).
 func DecodeRequest(t trigger.Trigger) (Request, error) {
-	var body []byte
-	switch t.Kind {
-	case trigger.Direct:
-		body = t.Payload
-	case trigger.Schedule:
-		// Scheduler sends detail as a JSON string ("{}"); a rule may send an object.
-		d := bytes.TrimSpace(t.Detail)
-		if len(d) > 0 && d[0] == '"' {
-			var s string
-			if err := json.Unmarshal(d, &s); err != nil {
-				return Request{}, fmt.Errorf(`field "detail": %w`, err)
-			}
-			d = []byte(s)
-		}
-		if len(bytes.TrimSpace(d)) == 0 || string(d) == "null" {
-			return Request{trigger: t}, nil
-		}
-		body = d
-	default:
+	if t.Kind != trigger.Direct && t.Kind != trigger.Schedule {
 		return Request{}, fmt.Errorf("a %s trigger is not accepted: cleanup runs on its schedule or on a direct invocation such as {\"dryRun\": true}", t.Kind)
 	}
 	req := Request{trigger: t}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		what := strings.TrimPrefix(err.Error(), "json: ")
-		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
-			what = fmt.Sprintf("field %q is a JSON %s", te.Field, te.Value)
-		}
-		return Request{}, fmt.Errorf(`request %s: accepts {"dryRun": true|false, "policies": ["name", ...], "now": "RFC 3339 time", "resume": {"hop": n, "regions": [{"region": "r", "type": "t"}, ...], "actions": {"policy": n}, "tripped": ["policy"]}}`, what)
+	if _, err := t.DecodeOptions(&req); err != nil {
+		return Request{}, fmt.Errorf(`request %s: accepts {"dryRun": true|false, "policies": ["name", ...], "now": "RFC 3339 time", "resume": {"hop": n, "regions": [{"region": "r", "type": "t"}, ...], "actions": {"policy": n}, "tripped": ["policy"]}}`, err)
 	}
 	return req, nil
 }

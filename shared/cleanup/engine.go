@@ -17,8 +17,9 @@ import (
 
 // item is one resource with the decision the planner made for it.
 type item struct {
-	res plan.Resource
-	dec plan.Decision
+	res  plan.Resource
+	dec  plan.Decision
+	cost *float64 // the monthly saving of its action (savings.go); nil: no estimate
 }
 
 // kind is how the job handles one resource type: how to list it, what to
@@ -167,15 +168,17 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 		}
 		list.add(r, k, it)
 	}}
-	listErr := k.list(ctx, r, api, region, pols, func(res plan.Resource) {
-		inventory++
+	decide := func(res plan.Resource) {
 		d := plan.Decide(pols, res, r.now, s.ProtectTag, s.CleanupGrace)
 		if d.Step == plan.None {
 			return
 		}
-		it := item{res, d}
+		it := item{res: res, dec: d}
+		if d.Step == plan.Mark || d.Step == plan.Act {
+			r.price(&it)
+		}
 		switch d.Step {
-		case plan.Protected:
+		case plan.Protected, plan.Unproven:
 			r.add(decision(it, d.Action, report.Skipped, d.Reason))
 		case plan.Wait:
 			r.add(decision(it, "wait", report.Skipped, d.Reason))
@@ -188,7 +191,24 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 			it.res = slim(res)
 			toAct.add(it)
 		}
+	}
+	// A resource that needs metrics to be decided (it passed a metric
+	// policy's other filters) waits for them, a GetMetricData call at a time.
+	metrics := newMetricFetcher(r, api.CloudWatch, pols, decide)
+	listErr := k.list(ctx, r, api, region, pols, func(res plan.Resource) {
+		inventory++
+		if metrics != nil {
+			if qs := plan.MetricQueries(pols, res, r.now); len(qs) > 0 {
+				metrics.add(ctx, res, qs)
+				return
+			}
+		}
+		decide(res)
 	})
+	var metricErr error
+	if metrics != nil {
+		metricErr = metrics.flush(ctx)
+	}
 	toMark.flush()
 	m.flush(ctx)
 	toAct.flush()
@@ -234,9 +254,9 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 		list.each(dec, size, func(batch []item) { k.act(ctx, r, api, p, batch) })
 	}
 	if listErr != nil {
-		return fmt.Errorf("list: %w", listErr)
+		listErr = fmt.Errorf("list: %w", listErr)
 	}
-	return nil
+	return errors.Join(listErr, metricErr)
 }
 
 // slim keeps what guards, tags and acts read of a resource: its identity.
@@ -279,8 +299,14 @@ func (g *guarded) flush() {
 	g.pending = g.pending[:0]
 }
 
+// decision is a report line for it. Its saving goes with its action done
+// or planned, and with its mark: what the action will save when due.
 func decision(it item, action, outcome, reason string) report.Decision {
-	return report.Decision{Resource: it.res.ID, Type: it.res.Type, Region: it.res.Region, Action: action, Outcome: outcome, Reason: reason}
+	d := report.Decision{Resource: it.res.ID, Type: it.res.Type, Region: it.res.Region, Action: action, Outcome: outcome, Reason: reason}
+	if it.cost != nil && (outcome == report.Done || outcome == report.Planned) && (action == it.dec.Action || action == "mark") {
+		d.Saving = it.cost
+	}
+	return d
 }
 
 func failed(it item, action string, err error) report.Decision {

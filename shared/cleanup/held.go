@@ -13,6 +13,7 @@ type held struct {
 	id     string
 	reason string         // empty when no report line can show it any more
 	more   *plan.Resource // the resource, when the kind reads more than its id
+	cost   *float64       // the saving of acting on it (nil: no estimate)
 }
 
 // heldChunk is how many held resources a chunk of a heldList holds, and how
@@ -33,7 +34,7 @@ type heldList struct {
 // add keeps it until the listing ends. Its reason is dropped once the
 // report lists no more resources: no line would show it.
 func (l *heldList) add(r *run, k kind, it item) {
-	h := held{id: it.res.ID}
+	h := held{id: it.res.ID, cost: it.cost}
 	if !r.reportFull() {
 		h.reason = it.dec.Reason
 	}
@@ -55,7 +56,7 @@ func (l *heldList) each(dec plan.Decision, size int, fn func([]item)) {
 	batch := make([]item, 0, min(size, l.n))
 	for _, chunk := range l.chunks {
 		for _, h := range chunk {
-			it := item{dec: dec}
+			it := item{dec: dec, cost: h.cost}
 			if h.more != nil {
 				it.res = *h.more
 			} else {

@@ -59,7 +59,7 @@ func listInstances(ctx context.Context, _ *run, c Clients, region string, pols [
 					r := plan.Resource{
 						Type: policy.EC2Instance, ID: aws.ToString(in.InstanceId), Region: region, Name: tg["Name"],
 						ARN:     tagger.EC2ARN(region, aws.ToString(res.OwnerId), "instance", aws.ToString(in.InstanceId)),
-						Created: aws.ToTime(in.LaunchTime), Tags: tg,
+						Created: aws.ToTime(in.LaunchTime), Tags: tg, Billing: plan.Billing{Type: string(in.InstanceType)},
 					}
 					if in.State != nil {
 						r.State = string(in.State.Name)

@@ -56,6 +56,7 @@ func listSnapshots(ctx context.Context, r *run, c Clients, region string, pols [
 			r := plan.Resource{
 				Type: policy.EC2Snapshot, ID: id, Region: region, Name: tg["Name"], ARN: tagger.EC2ARN(region, "", "snapshot", id),
 				State: string(s.State), Created: aws.ToTime(s.StartTime), Tags: tg,
+				Billing: plan.Billing{SizeGiB: aws.ToInt32(s.VolumeSize)},
 			}
 			if ami, ok := inAMI[id]; ok {
 				r.Hold = "used by AMI " + ami

@@ -43,6 +43,7 @@ func listVolumes(ctx context.Context, r *run, c Clients, region string, pols []p
 		yield(plan.Resource{
 			Type: policy.EC2Volume, ID: id, Region: region, Name: tg["Name"], ARN: tagger.EC2ARN(region, aws.ToString(v.OwnerId), "volume", id),
 			State: state, Created: aws.ToTime(v.CreateTime), Tags: tg,
+			Billing: plan.Billing{Type: string(v.VolumeType), SizeGiB: aws.ToInt32(v.Size), IOPS: aws.ToInt32(v.Iops), Throughput: aws.ToInt32(v.Throughput)},
 		})
 	})
 	if err != nil {

@@ -28,6 +28,11 @@ const (
 	MetricRetries     = "Retries"     // of those calls, retried by the SDK
 	MetricErrors      = "Errors"      // errors in the report
 
+	// The run's estimated monthly saving in USD (unit None), written only
+	// when some decision carried an estimate, so a job that saves nothing
+	// by nature draws no line of zeros.
+	MetricEstimatedMonthlySavings = "EstimatedMonthlySavings"
+
 	// Decisions, in total per run and per action (Job, Action).
 	MetricDone    = "Done"
 	MetricPlanned = "Planned"
@@ -47,6 +52,7 @@ var JobMeasures = []string{MetricCandidates, MetricBreakerTrips, MetricDriftFoun
 // Vocabulary is every metric name a job may emit.
 var Vocabulary = append([]string{
 	MetricRuns, MetricFailedRuns, MetricPartialRuns, MetricSkippedRuns, MetricDuration, MetricAPICalls, MetricRetries, MetricErrors,
+	MetricEstimatedMonthlySavings,
 	MetricDone, MetricPlanned, MetricSkipped, MetricFailed,
 }, JobMeasures...)
 
@@ -78,6 +84,9 @@ func (r *Report) WriteMetrics(w io.Writer, namespace string, extra map[string]fl
 	put(run, MetricAPICalls, float64(r.APICallsTotal), metrics.Count)
 	put(run, MetricRetries, float64(r.Retries), metrics.Count)
 	put(run, MetricErrors, float64(len(r.Errors)), metrics.Count)
+	if r.estimated {
+		put(run, MetricEstimatedMonthlySavings, r.SavingsUSD, metrics.None)
+	}
 	for _, o := range outcomes {
 		put(run, outcomeMetric[o], 0, metrics.Count) // every total present, zero or not: graphs show a line, not a gap
 	}

@@ -123,3 +123,67 @@ func TestWriteMetrics(t *testing.T) {
 		})
 	}
 }
+
+// EstimatedMonthlySavings is on the run line, in USD with unit None, when
+// some decision carried an estimate, and absent otherwise.
+func TestWriteMetricsSavings(t *testing.T) {
+	started := time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC)
+	unit := func(t *testing.T, out, name string) (string, bool) {
+		t.Helper()
+		var m map[string]any
+		if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range m["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)["Metrics"].([]any) {
+			if x.(map[string]any)["Name"] == name {
+				return x.(map[string]any)["Unit"].(string), true
+			}
+		}
+		return "", false
+	}
+	cases := []struct {
+		name  string
+		build func(*report.Report)
+		want  float64
+		found bool
+	}{
+		{"done and planned decisions with estimates", func(r *report.Report) {
+			r.AddSaving(report.Decision{Resource: "vol-1", Action: "delete", Outcome: report.Done}, 8, "gp3")
+			r.AddSaving(report.Decision{Resource: "vol-2", Action: "delete", Outcome: report.Failed, Error: "x"}, 5, "gp3")
+			r.AddSaving(report.Decision{Resource: "eipalloc-1", Action: "release", Outcome: report.Planned}, 3.65, "ipv4")
+		}, 11.65, true},
+		{"estimates whose decisions all failed write a zero", func(r *report.Report) {
+			r.AddSaving(report.Decision{Resource: "vol-2", Action: "delete", Outcome: report.Failed, Error: "x"}, 5, "gp3")
+		}, 0, true},
+		{"no estimate, no metric", func(r *report.Report) {
+			r.Add(report.Decision{Resource: "vol-1", Action: "snapshot", Outcome: report.Done})
+		}, 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := report.New("cleanup", "schedule", false, started, 100)
+			c.build(r)
+			r.Finish(started, nil)
+			var buf bytes.Buffer
+			if err := r.WriteMetrics(&buf, "Commander", nil); err != nil {
+				t.Fatal(err)
+			}
+			got := lines(t, buf.String())
+			v, ok := got[0].values[report.MetricEstimatedMonthlySavings]
+			if ok != c.found || v != c.want {
+				t.Fatalf("EstimatedMonthlySavings = %v (present %v), want %v (present %v)", v, ok, c.want, c.found)
+			}
+			if u, _ := unit(t, buf.String(), report.MetricEstimatedMonthlySavings); ok && u != "None" {
+				t.Errorf("unit = %q, want None", u)
+			}
+			if !slices.Equal(got[0].dims, []string{report.DimJob}) {
+				t.Errorf("dimensions %v, want Job alone", got[0].dims)
+			}
+			for _, l := range got[1:] {
+				if _, ok := l.values[report.MetricEstimatedMonthlySavings]; ok {
+					t.Errorf("EstimatedMonthlySavings on an action line: %v", l.dims)
+				}
+			}
+		})
+	}
+}

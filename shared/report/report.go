@@ -5,6 +5,7 @@ package report
 
 import (
 	"errors"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -29,6 +30,10 @@ type Decision struct {
 	Outcome  string `json:"outcome"`          // done, planned (dry-run), skipped, failed
 	Reason   string `json:"reason"`
 	Error    string `json:"error,omitempty"`
+	// Saving is the estimated monthly saving in USD of a remove, stop,
+	// release or deregister, its basis in Reason; nil is "no estimate",
+	// never zero (see AddSaving).
+	Saving *float64 `json:"monthlySavingUSD,omitempty"`
 }
 
 // Outcomes of a decision.
@@ -62,7 +67,13 @@ type Report struct {
 	Next           any              `json:"next,omitempty"`    // cursor handed to a follow-up run
 	Region         string           `json:"region,omitempty"`  // the one region of a run that reacts to one event
 	Sections       []*Section       `json:"regions,omitempty"` // one per region, when a run covers several
-	maxResources   int
+	// SavingsUSD totals the estimated monthly savings of decisions done, or
+	// planned in a dry run (what would be saved); Prices names the price
+	// table the estimates come from.
+	SavingsUSD   float64 `json:"estimatedMonthlySavingUSD,omitempty"`
+	Prices       string  `json:"prices,omitempty"`
+	estimated    bool    // some decision carried an estimate, whatever its outcome
+	maxResources int
 }
 
 // Section is one region's share of a run that covers several: its own
@@ -146,11 +157,22 @@ func (r *Report) Took(region string, d time.Duration) {
 	}
 }
 
-// Add records one decision.
+// Add records one decision. A decision with a Saving counts in SavingsUSD
+// when it is done or planned; skipped and failed ones saved nothing.
 func (r *Report) Add(d Decision) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Counts[d.Action+"."+d.Outcome]++
+	if d.Saving != nil && !validSaving(*d.Saving) {
+		d.Saving = nil // a negative or non-finite figure is no estimate
+	}
+	if d.Saving != nil {
+		r.estimated = true
+		if d.Outcome == Done || d.Outcome == Planned {
+			// Cents, after each addition, so a long sum does not drift.
+			r.SavingsUSD = math.Round((r.SavingsUSD+*d.Saving)*100) / 100
+		}
+	}
 	sec := r.section(d.Region)
 	if sec != nil {
 		sec.Counts[d.Action+"."+d.Outcome]++
@@ -172,6 +194,31 @@ func (r *Report) Add(d Decision) {
 	} else {
 		r.Truncated++
 	}
+}
+
+// AddSaving records a decision with its estimated monthly saving: usd on the
+// decision, basis appended to its reason. A negative or non-finite usd is no
+// estimate: the decision is recorded without one, and its reason says so.
+func (r *Report) AddSaving(d Decision, usd float64, basis string) {
+	if !validSaving(usd) {
+		d.Saving = nil
+		d.Reason = joinReason(d.Reason, "no estimate of the saving")
+		r.Add(d)
+		return
+	}
+	d.Saving = &usd
+	d.Reason = joinReason(d.Reason, basis)
+	r.Add(d)
+}
+
+func validSaving(usd float64) bool { return usd >= 0 && !math.IsInf(usd, 1) }
+
+// PricedBy names the price table the run's estimates come from (its date
+// and sources), for the reader of the report.
+func (r *Report) PricedBy(label string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Prices = label
 }
 
 // Partial marks the run as not complete, with the reason (e.g. a tripped breaker).

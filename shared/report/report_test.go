@@ -3,7 +3,9 @@ package report
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -92,5 +94,74 @@ func TestRegionSections(t *testing.T) {
 	// A run over one region has no sections.
 	if out, _ := json.Marshal(New("backup", "schedule", false, time.Now(), 10)); strings.Contains(string(out), `"regions"`) {
 		t.Errorf("single-region JSON lists regions: %s", out)
+	}
+}
+
+// Estimated savings: done and planned decisions count in the total, skipped
+// and failed ones do not, and a decision without an estimate is no zero.
+func TestSavings(t *testing.T) {
+	r := New("cleanup", "schedule", true, time.Now(), 2)
+	r.PricedBy("price table 2026-12-01 (https://aws.amazon.com/ebs/pricing/)")
+	r.AddSaving(Decision{Resource: "vol-1", Action: "delete", Outcome: Planned, Reason: "unattached 30 days"}, 8, "gp3 100 GiB in us-east-1 at $0.08/GiB-month = $8.00/month")
+	r.AddSaving(Decision{Resource: "eipalloc-1", Action: "release", Outcome: Done, Reason: "unassociated"}, 3.65, "public IPv4")
+	r.AddSaving(Decision{Resource: "vol-2", Action: "delete", Outcome: Skipped, Reason: "protected"}, 100, "x")
+	r.AddSaving(Decision{Resource: "vol-3", Action: "delete", Outcome: Failed, Error: "throttled"}, 100, "x")
+	r.Add(Decision{Resource: "vol-4", Action: "delete", Outcome: Done, Reason: "no estimate: io9 unknown"})
+	r.AddSaving(Decision{Resource: "vol-5", Action: "delete", Outcome: Done}, math.NaN(), "x")
+	r.AddSaving(Decision{Resource: "snap-1", Action: "delete", Outcome: Done}, 0.1, "snapshot") // listed past the bound, still counted
+	r.AddSaving(Decision{Resource: "snap-2", Action: "delete", Outcome: Done}, 0.2, "snapshot")
+
+	if r.SavingsUSD != 11.95 {
+		t.Errorf("SavingsUSD = %v, want 8 + 3.65 + 0.1 + 0.2 = 11.95 (done and planned only, in cents)", r.SavingsUSD)
+	}
+	d := r.Resources[0]
+	if d.Saving == nil || *d.Saving != 8 || d.Reason != "unattached 30 days; gp3 100 GiB in us-east-1 at $0.08/GiB-month = $8.00/month" {
+		t.Errorf("decision = %+v; want the saving and the basis appended to the reason", d)
+	}
+	if r.Truncated != 6 {
+		t.Errorf("truncated = %d", r.Truncated)
+	}
+	b, _ := json.Marshal(r)
+	for _, want := range []string{`"monthlySavingUSD":8`, `"estimatedMonthlySavingUSD":11.95`, `"prices":"price table 2026-12-01`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON lacks %s: %s", want, b)
+		}
+	}
+
+	// Without estimates, no total and no saving fields: absent, not zero.
+	plain := New("backup", "schedule", false, time.Now(), 10)
+	plain.Add(Decision{Resource: "vol-1", Action: "snapshot", Outcome: Done})
+	b, _ = json.Marshal(plain)
+	for _, absent := range []string{"monthlySavingUSD", "estimatedMonthlySavingUSD", `"prices"`} {
+		if strings.Contains(string(b), absent) {
+			t.Errorf("JSON has %s without an estimate: %s", absent, b)
+		}
+	}
+	none := New("cleanup", "schedule", false, time.Now(), 10)
+	none.AddSaving(Decision{Resource: "vol-5", Action: "delete", Outcome: Done}, -1, "x")
+	if d := none.Resources[0]; d.Saving != nil || !strings.Contains(d.Reason, "no estimate") {
+		t.Errorf("a negative saving was recorded: %+v", d)
+	}
+	neg := -5.0
+	none.Add(Decision{Resource: "vol-6", Action: "delete", Outcome: Done, Saving: &neg})
+	if d := none.Resources[1]; d.Saving != nil || none.SavingsUSD != 0 {
+		t.Errorf("Add kept a negative saving: %+v, total %v", d, none.SavingsUSD)
+	}
+}
+
+// Decisions recorded concurrently sum exactly (run with -race).
+func TestSavingsConcurrent(t *testing.T) {
+	r := New("cleanup", "schedule", false, time.Now(), 10)
+	var wg sync.WaitGroup
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.AddSaving(Decision{Resource: "snap", Action: "delete", Outcome: Done}, 0.1, "snapshot")
+		}()
+	}
+	wg.Wait()
+	if r.SavingsUSD != 10 {
+		t.Errorf("SavingsUSD = %v, want 10", r.SavingsUSD)
 	}
 }

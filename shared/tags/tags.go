@@ -21,6 +21,15 @@ const (
 	CleanupDue    = "commander:cleanup-due"   // RFC 3339: set by cleanup's mark step
 	CleanupAction = "commander:cleanup-action"
 	RunKey        = "commander:run" // idempotency key of the run that made it
+	// Office hours: the schedule an instance keeps to, an override that
+	// holds it ("running|stopped [until <RFC 3339>]"), and what the
+	// scheduler last enforced on it ("stopped@<RFC 3339>"), so it acts only
+	// when the schedule's state changes.
+	Schedule         = "commander:schedule"
+	ScheduleOverride = "commander:schedule-override"
+	ScheduleState    = "commander:schedule-state"
+	// AutoScalingGroup is AWS's own tag on an instance an Auto Scaling group launched.
+	AutoScalingGroup = "aws:autoscaling:groupName"
 
 	ManagedByValue = "commander"
 )

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws-commander/commander/shared/strictjson"
@@ -164,4 +165,49 @@ func (t Trigger) IdempotencyKey() string {
 		return schedule + "@" + t.Time.Format(time.RFC3339)
 	}
 	return t.ID
+}
+
+// Options is the JSON object of options a job's trigger carries, or nil
+// when it carries none: a direct invocation's whole payload, or a
+// schedule's or event's detail (Scheduler sends it as a JSON string, "{}"
+// by default; a rule sends an object).
+func (t Trigger) Options() ([]byte, error) {
+	if t.Kind == Direct {
+		return t.Payload, nil
+	}
+	d := bytes.TrimSpace(t.Detail)
+	if len(d) > 0 && d[0] == '"' {
+		var s string
+		if err := json.Unmarshal(d, &s); err != nil {
+			return nil, fmt.Errorf(`field "detail": %w`, err)
+		}
+		d = bytes.TrimSpace([]byte(s))
+	}
+	if len(d) == 0 || string(d) == "null" || string(d) == "{}" {
+		return nil, nil
+	}
+	if d[0] != '{' {
+		return nil, errors.New(`field "detail": must be a JSON object of options`)
+	}
+	return d, nil
+}
+
+// DecodeOptions decodes the options t carries (Options) into v, refusing an
+// unknown field; false when it carries none. The error says what is wrong,
+// naming the field where encoding/json does, for the caller to add what it
+// accepts.
+func (t Trigger) DecodeOptions(v any) (bool, error) {
+	body, err := t.Options()
+	if err != nil || body == nil {
+		return false, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+			return true, fmt.Errorf("field %q is a JSON %s", te.Field, te.Value)
+		}
+		return true, errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return true, nil
 }

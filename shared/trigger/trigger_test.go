@@ -99,3 +99,37 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// Options is the object of options whatever the trigger: the payload of a
+// direct invocation, or a detail Scheduler sent as a string.
+func TestOptions(t *testing.T) {
+	cases := []struct {
+		name    string
+		t       Trigger
+		want    string
+		wantErr string
+	}{
+		{"direct payload", Trigger{Kind: Direct, Payload: []byte(`{"dryRun":true}`)}, `{"dryRun":true}`, ""},
+		{"scheduler's default detail", Trigger{Kind: Schedule, Detail: []byte(`"{}"`)}, "", ""},
+		{"scheduler's input as a string", Trigger{Kind: Schedule, Detail: []byte(`"{\"dryRun\":true}"`)}, `{"dryRun":true}`, ""},
+		{"a rule's object", Trigger{Kind: Schedule, Detail: []byte(` {"dryRun":true} `)}, `{"dryRun":true}`, ""},
+		{"no detail", Trigger{Kind: Event}, "", ""},
+		{"null detail", Trigger{Kind: Event, Detail: []byte(`null`)}, "", ""},
+		{"an array", Trigger{Kind: Event, Detail: []byte(`[1]`)}, "", `field "detail": must be a JSON object of options`},
+		{"a string of a number", Trigger{Kind: Schedule, Detail: []byte(`"7"`)}, "", `field "detail": must be a JSON object of options`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := c.t.Options()
+			if c.wantErr != "" {
+				if err == nil || err.Error() != c.wantErr {
+					t.Fatalf("error %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || string(got) != c.want {
+				t.Fatalf("Options() = %q, %v; want %q", got, err, c.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/backup"
 	"github.com/aws-commander/commander/shared/cleanup"
+	"github.com/aws-commander/commander/shared/scheduler"
 	"github.com/aws-commander/commander/shared/trigger"
 )
 
@@ -38,6 +39,23 @@ func TestPayloadIsTheJobsContract(t *testing.T) {
 		}
 		if creq.DryRun != dry {
 			t.Errorf("cleanup dryRun = %v from %s", creq.DryRun, c)
+		}
+
+		// An API request id (base64, with '=') is a run id the scheduler takes.
+		sc, err := Payload(Scheduler, "JSmVSg7XoAMEb4w=", dry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := trigger.Decode(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sreq, err := scheduler.DecodeRequest(st)
+		if err != nil {
+			t.Fatalf("scheduler refuses %s: %v", sc, err)
+		}
+		if sreq.DryRun != dry || sreq.RunID != "JSmVSg7XoAMEb4w=" {
+			t.Errorf("scheduler dryRun = %v runId %q from %s", sreq.DryRun, sreq.RunID, sc)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-// Package jobcmd starts a backup or cleanup run on demand: an asynchronous
+// Package jobcmd starts a backup, cleanup or scheduler run on demand: an asynchronous
 // invocation of that function, answering its request id at once; or asks
 // the function for its dry-run plan and answers it inline.
 package jobcmd
@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/aws-commander/commander/shared/api"
 	"github.com/aws-commander/commander/shared/settings"
@@ -16,6 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
+
+// Scheduler is the office-hours job's name (its function is optional on
+// older stages).
+const Scheduler = "scheduler"
 
 // InvokeAPI is the slice of Lambda these commands call.
 type InvokeAPI interface {
@@ -33,7 +38,8 @@ type Deps struct {
 // every cold start.
 var functionRE = api.Bound(`^(?:arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:)?([a-zA-Z0-9-_]+)(?::([\w$-]+))?$`, 0, 64, 128)
 
-// FromEnv reads COMMANDER_BACKUP_FUNCTION and COMMANDER_CLEANUP_FUNCTION.
+// FromEnv reads COMMANDER_BACKUP_FUNCTION, COMMANDER_CLEANUP_FUNCTION and
+// COMMANDER_SCHEDULER_FUNCTION.
 func FromEnv(get func(string) string) (map[string]string, error) {
 	e := settings.NewEnv(get)
 	function := func(name string) string {
@@ -47,6 +53,7 @@ func FromEnv(get func(string) string) (map[string]string, error) {
 	fns := map[string]string{
 		"backup":  function("COMMANDER_BACKUP_FUNCTION"),
 		"cleanup": function("COMMANDER_CLEANUP_FUNCTION"),
+		Scheduler: function("COMMANDER_SCHEDULER_FUNCTION"),
 	}
 	return fns, e.Err()
 }
@@ -55,9 +62,9 @@ func FromEnv(get func(string) string) (map[string]string, error) {
 func Commands(d Deps) []api.Command {
 	return []api.Command{
 		{Action: "jobs.start", Method: http.MethodPost, Path: "/jobs/{job}", Mutates: true,
-			Summary: "Start a backup or cleanup run now (asynchronous invocation); answers the run's request id. mode=plan asks for the dry-run plan inline.",
+			Summary: "Start a backup, cleanup or scheduler (office hours) run now (asynchronous invocation); answers the run's request id. mode=plan asks for the dry-run plan inline.",
 			Params: []api.Param{
-				{Name: "job", Type: api.String, Required: true, Enum: []string{"backup", "cleanup"}},
+				{Name: "job", Type: api.String, Required: true, Enum: []string{"backup", "cleanup", Scheduler}},
 				{Name: "mode", Type: api.String, Default: "run", Enum: []string{"run", "plan"}, Doc: "run: asynchronous; plan: the job's dry-run report, inline (synchronous; over HTTP, API Gateway's 30 s limit applies)"},
 				{Name: "jobDryRun", Type: api.Bool, Default: false, Doc: "run the job itself in dry-run (it reports what it would do)"},
 			}, Run: d.start},
@@ -92,11 +99,12 @@ func (d Deps) plan(ctx context.Context, job, fn string, c *api.Call) (any, error
 }
 
 // Payload is the direct-invocation request the job function accepts (see
-// backup.Decode and cleanup.DecodeRequest; a contract test holds them
-// together). Backup's runId makes a retried API request one run.
+// backup.Decode, cleanup.DecodeRequest and the scheduler's decoder; a
+// contract test holds them together). Backup's and the scheduler's runId
+// makes a retried API request one run.
 func Payload(job, requestID string, dryRun bool) ([]byte, error) {
 	p := map[string]any{"dryRun": dryRun}
-	if job == "backup" {
+	if job == "backup" || job == Scheduler {
 		p["runId"] = requestID
 	}
 	return json.Marshal(p)
@@ -106,7 +114,7 @@ func (d Deps) start(ctx context.Context, c *api.Call) (any, error) {
 	job := c.Params.Str("job")
 	fn := d.Functions[job]
 	if fn == "" {
-		return nil, api.NotImplemented(fmt.Sprintf("the %s function is not configured: set COMMANDER_%s_FUNCTION on the api function", job, map[string]string{"backup": "BACKUP", "cleanup": "CLEANUP"}[job]))
+		return nil, api.NotImplemented(fmt.Sprintf("the %s function is not configured: set COMMANDER_%s_FUNCTION on the api function", job, strings.ToUpper(job)))
 	}
 	if c.Params.Str("mode") == "plan" {
 		return d.plan(ctx, job, fn, c)

@@ -41,9 +41,28 @@ type Resource struct {
 	// Aliases are the aliases pointing to a Lambda version, by their main
 	// version or their weighted routing.
 	Aliases []string
+	// Billing is what its price depends on, as the listing read it (the
+	// saving of acting on it; zero when the type is not priced).
+	Billing Billing
 	// Hold, when set, says why the resource must never be touched whatever
 	// the policies say (e.g. a snapshot an AMI uses, one AWS Backup made).
 	Hold string
+	// Metrics are the daily values the metric filters read, by
+	// MetricQuery.Key (what MetricQueries asked for): index 0 is the last
+	// whole UTC day before the run's day, 1 the day before, and so on; NaN
+	// for a day without a datapoint. A key absent was not fetched: its
+	// filter cannot match.
+	Metrics map[string][]float64
+}
+
+// Billing is what a resource's price depends on: the volume or instance
+// type, and the size in GiB (a volume's, or a snapshot's source volume's)
+// with a volume's provisioned IOPS and throughput.
+type Billing struct {
+	Type       string
+	SizeGiB    int32
+	IOPS       int32
+	Throughput int32
 }
 
 // Step is what a run does to a resource.
@@ -56,6 +75,9 @@ const (
 	Wait      Step = "wait"      // marked and still matching, not yet due
 	Act       Step = "act"       // marked, still matching and due
 	Unmark    Step = "unmark"    // marked but no longer matching: remove the marks
+	// Unproven: it would match a policy but for a metric filter whose
+	// datapoints cannot prove it (too few days): reported, never touched.
+	Unproven Step = "unproven"
 )
 
 // Decision is the step for one resource and why.
@@ -79,12 +101,16 @@ func Decide(policies []policy.Policy, r Resource, now time.Time, protectKey stri
 	case r.Hold != "":
 		held = r.Hold
 	}
+	var unproven *Decision // the first policy only a metric's missing days kept from matching
 	for _, p := range policies {
-		ok, why := Matches(p, r, now)
-		if !ok {
+		m := match(p, r, now)
+		if !m.ok {
+			if m.unproven != "" && unproven == nil {
+				unproven = &Decision{Step: Unproven, Policy: p.Name, Action: p.Action, Reason: "policy " + p.Name + ": " + m.unproven}
+			}
 			continue
 		}
-		d := Decision{Policy: p.Name, Action: p.Action, Reason: "policy " + p.Name + ": " + why}
+		d := Decision{Policy: p.Name, Action: p.Action, Reason: "policy " + p.Name + ": " + m.why}
 		if held != "" {
 			// Protection beats every policy; the resource, marks included, is left as it is.
 			return Decision{Step: Protected, Policy: p.Name, Action: p.Action, Reason: "protected: " + held + "; would match policy " + p.Name}
@@ -107,7 +133,15 @@ func Decide(policies []policy.Policy, r Resource, now time.Time, protectKey stri
 		return Decision{Step: Protected, Reason: "protected: " + held + "; marks left as they are"}
 	}
 	if hasAction || hasDue {
-		return Decision{Step: Unmark, Reason: "marked for " + markAction + " but no longer matches any policy"}
+		d := Decision{Step: Unmark, Reason: "marked for " + markAction + " but no longer matches any policy"}
+		if unproven != nil {
+			// What cannot be proven idle any more is not acted on, and its marks go.
+			d.Reason += " (" + unproven.Reason + ")"
+		}
+		return d
+	}
+	if unproven != nil && held == "" {
+		return *unproven
 	}
 	return Decision{Step: None}
 }
@@ -115,8 +149,52 @@ func Decide(policies []policy.Policy, r Resource, now time.Time, protectKey stri
 // Matches reports whether r passes every filter of p and no exclusion, with
 // the reasons of the filters that matched.
 func Matches(p policy.Policy, r Resource, now time.Time) (bool, string) {
+	m := match(p, r, now)
+	return m.ok, m.why
+}
+
+// matched is how a policy matched a resource.
+type matched struct {
+	ok  bool
+	why string // the reasons of the filters, when ok
+	// unproven, when not ok: every other filter matched and no exclusion,
+	// and no metric filter's datapoints disproved it, but one's are too few
+	// to prove it (why).
+	unproven string
+}
+
+// match tests p on r: the metric filters last, as their datapoints are
+// fetched only for resources that pass the rest (MetricQueries).
+func match(p policy.Policy, r Resource, now time.Time) matched {
+	ok, why, metrics := prefilter(p, r, now)
+	if !ok {
+		return matched{}
+	}
+	unproven := ""
+	for _, f := range metrics {
+		switch v, reason := metricVerdict(f, r, now); v {
+		case proven:
+			why = append(why, reason)
+		case unknown:
+			if unproven == "" {
+				unproven = reason
+			}
+		default:
+			return matched{} // a day's value disproves it, whatever the others lack
+		}
+	}
+	if unproven != "" {
+		return matched{unproven: unproven}
+	}
+	return matched{ok: true, why: strings.Join(why, "; ")}
+}
+
+// prefilter tests every filter of p but its metric filters, and its
+// exclusions (which hold no metric filter: Parse refuses one); it returns
+// the reasons and the metric filters left to test.
+func prefilter(p policy.Policy, r Resource, now time.Time) (bool, []string, []policy.Filter) {
 	if r.Type != p.Resource {
-		return false, ""
+		return false, nil, nil
 	}
 	var why []string
 	if r.Type == policy.LambdaVersion {
@@ -124,24 +202,29 @@ func Matches(p policy.Policy, r Resource, now time.Time) (bool, string) {
 		// every version an alias routes to. Not a hold: a marked version that
 		// an alias now points to loses its marks.
 		if r.Rank <= p.Keep || len(r.Aliases) > 0 {
-			return false, ""
+			return false, nil, nil
 		}
 		why = append(why, fmt.Sprintf("version %d from the newest, beyond the %d kept; no alias points to it", r.Rank, p.Keep))
 	}
+	var metrics []policy.Filter
 	for _, f := range p.Filters {
+		if f.Kind == policy.Metric {
+			metrics = append(metrics, f)
+			continue
+		}
 		ok, reason := Filter(f, r, now)
 		if !ok {
-			return false, ""
+			return false, nil, nil
 		}
 		why = append(why, reason)
 	}
 	// An exclusion beats every inclusion.
 	for _, f := range p.Exclude {
 		if ok, _ := Filter(f, r, now); ok {
-			return false, ""
+			return false, nil, nil
 		}
 	}
-	return true, strings.Join(why, "; ")
+	return true, why, metrics
 }
 
 // Filter tests one filter on r, with a reason when it matches.
@@ -191,6 +274,9 @@ func Filter(f policy.Filter, r Resource, now time.Time) (bool, string) {
 		return in > f.Duration, fmt.Sprintf("in state %s for %s (more than %s)", r.State, Span(in), Span(f.Duration))
 	case policy.Name:
 		return f.Regex.MatchString(r.Name), fmt.Sprintf("name %q matches %s", r.Name, f.Regex)
+	case policy.Metric:
+		v, reason := metricVerdict(f, r, now)
+		return v == proven, reason
 	case policy.Tag:
 		v, present := r.Tags[f.Key]
 		switch f.Test {

@@ -2,10 +2,13 @@ package policy
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/aws-commander/commander/shared/settings"
 )
 
 // Filter kinds.
@@ -20,6 +23,7 @@ const (
 	InstanceGone = "instanceGone" // alarm on an instance that no longer exists (true) or exists (false)
 	StateFor     = "stateFor"     // in its current state for longer than a duration
 	UnusedFor    = "unusedFor"    // not used for longer than a duration (IAM last use, else creation)
+	Metric       = "metric"       // a CloudWatch metric's daily statistic below (or above) a threshold every day of a window
 )
 
 // Filter is one test on a resource.
@@ -33,7 +37,29 @@ type Filter struct {
 	Test     string         // tag: present, absent, equals, regex
 	Value    string         // tag equals
 	Regex    *regexp.Regexp // tag regex, name
+	Metric   *MetricTest    // metric
 }
+
+// MetricTest is a metric filter: the resource's metric Name (in its type's
+// Metrics namespace, by its dimension), its statistic Stat over each day
+// (a period of 86400 s, UTC days), on each of the Days whole days before the
+// run's day, below the threshold (or above it). A day without a datapoint
+// proves nothing: the filter then does not match (see plan.Filter).
+type MetricTest struct {
+	Name      string
+	Stat      string
+	Below     bool    // below Threshold; false: above it
+	Threshold float64 // from 0
+	Days      int     // 1 to MaxMetricDays
+}
+
+// Stats are the statistics a metric filter accepts (CloudWatch's own names).
+var Stats = []string{"Average", "Maximum", "Minimum", "Sum", "SampleCount"}
+
+// MaxMetricDays bounds a metric filter's window: CloudWatch keeps 5-minute
+// data for 63 days (1-hour data, enough for daily periods, for 455), and a
+// longer window would only delay finding what is idle.
+const MaxMetricDays = 63
 
 // Tag tests.
 const (
@@ -66,7 +92,7 @@ func (p *parser) filters(path string, raw any, t Type, known, required bool) []F
 	return out
 }
 
-var filterKeys = []string{Age, StoppedFor, StateFor, UnusedFor, State, Expired, Tag, Name, VolumeGone, InstanceGone}
+var filterKeys = []string{Age, StoppedFor, StateFor, UnusedFor, State, Expired, Tag, Name, VolumeGone, InstanceGone, Metric}
 
 func (p *parser) filter(path string, raw any, t Type, known bool) (Filter, bool) {
 	m, ok := p.object(path, raw, append(slices.Clone(filterKeys), Present, Absent, Equals, Regex)...)
@@ -111,6 +137,8 @@ func (p *parser) filter(path string, raw any, t Type, known bool) (Filter, bool)
 		f.Want = b
 	case Name:
 		f.Regex = p.regex(join(path, f.Kind), v)
+	case Metric:
+		f.Metric = p.metric(join(path, f.Kind), v, t, known)
 	case Tag:
 		f.Key = p.str(join(path, Tag), v, true)
 		var tests []string
@@ -160,4 +188,77 @@ func (p *parser) states(path string, v any, t Type, known bool) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// metric reads a metric filter's fields: {name, stat, below | above, for}.
+func (p *parser) metric(path string, v any, t Type, known bool) *MetricTest {
+	m, ok := p.object(path, v, "name", "stat", "below", "above", "for")
+	if !ok {
+		return nil
+	}
+	mt := &MetricTest{}
+	mt.Name = p.str(join(path, "name"), m["name"], true)
+	if known && t.Metrics != nil && mt.Name != "" && !slices.Contains(t.Metrics.Names, mt.Name) {
+		p.fail(join(path, "name"), "unknown metric %q for this resource type (namespace %s); accepts %s",
+			mt.Name, t.Metrics.Namespace, strings.Join(t.Metrics.Names, ", "))
+	}
+	if v, ok := m["stat"]; !ok {
+		p.fail(join(path, "stat"), "required: one of %s", strings.Join(Stats, ", "))
+	} else if s, ok := v.(string); !ok || !slices.Contains(Stats, s) {
+		p.fail(join(path, "stat"), "must be one of %s; got %s", strings.Join(Stats, ", "), show(v))
+	} else {
+		mt.Stat = s
+	}
+	_, below := m["below"]
+	_, above := m["above"]
+	switch {
+	case below == above:
+		n := 0
+		if below {
+			n = 2
+		}
+		p.fail(path, "a metric filter sets exactly one of below, above; got %d", n)
+	default:
+		key := "above"
+		if below {
+			key = "below"
+		}
+		mt.Below = below
+		n, isNum := number(m[key])
+		if !isNum || n < 0 || math.IsNaN(n) || math.IsInf(n, 0) {
+			p.fail(join(path, key), "%s is invalid: accepts a number from 0", show(m[key]))
+		}
+		mt.Threshold = n
+	}
+	if v, ok := m["for"]; !ok {
+		p.fail(join(path, "for"), "required: a whole number of days from 1d to %dd, such as 14d", MaxMetricDays)
+	} else {
+		mt.Days = p.days(join(path, "for"), v, MaxMetricDays)
+	}
+	return mt
+}
+
+// days reads a window of whole days from 1 to max: "14d", or 14. A duration
+// that is no whole number of days (36h) is refused, not rounded: the
+// metric filter's periods are days.
+func (p *parser) days(path string, v any, max int) int {
+	accepts := fmt.Sprintf("a whole number of days from 1d to %dd, such as 14d", max)
+	if n, ok := number(v); ok {
+		if n != math.Trunc(n) || n < 1 || n > float64(max) {
+			p.fail(path, "%s is invalid: accepts %s", show(v), accepts)
+			return 0
+		}
+		return int(n)
+	}
+	s, ok := v.(string)
+	if !ok {
+		p.fail(path, "%s is invalid: accepts %s", show(v), accepts)
+		return 0
+	}
+	d, err := settings.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d%(24*time.Hour) != 0 || d < 24*time.Hour || d > time.Duration(max)*24*time.Hour {
+		p.fail(path, "%s is invalid: accepts %s", show(v), accepts)
+		return 0
+	}
+	return int(d / (24 * time.Hour))
 }

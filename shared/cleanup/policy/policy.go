@@ -6,19 +6,16 @@
 package policy
 
 import (
-	"bytes"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/aws-commander/commander/shared/strictjson"
 	"math"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/aws-commander/commander/shared/document"
 )
 
 // Default is the document shipped with the stack, used when
@@ -84,23 +81,9 @@ const MaxGrace = 365 * 24 * time.Hour
 // Parse reads a YAML or JSON document and checks it completely. The error
 // lists every problem, one per line, each starting with its path.
 func Parse(doc []byte) (Document, error) {
-	doc = bytes.TrimSpace(doc)
-	if len(doc) == 0 {
-		return Document{}, errors.New("policy document is empty")
-	}
-	var raw any
-	if doc[0] == '{' {
-		// One strict decoder: a key given twice is refused, not last-wins.
-		if err := strictjson.Check(doc); err != nil {
-			return Document{}, fmt.Errorf("policy document is not valid JSON (strict: each key once, UTF-8, finite numbers): %w", err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(doc))
-		dec.UseNumber()
-		if err := dec.Decode(&raw); err != nil {
-			return Document{}, fmt.Errorf("policy document is not valid JSON: %w", err)
-		}
-	} else if err := yaml.Unmarshal(doc, &raw); err != nil {
-		return Document{}, fmt.Errorf("policy document is not valid YAML: %w", err)
+	raw, err := document.Decode(doc, "policy document")
+	if err != nil {
+		return Document{}, err
 	}
 	p := &parser{}
 	d := p.document(raw)
@@ -193,5 +176,11 @@ func (p *parser) policy(path string, raw any) (Policy, bool) {
 	}
 	pol.Filters = p.filters(join(path, "filters"), m["filters"], t, known, true)
 	pol.Exclude = p.filters(join(path, "exclude"), m["exclude"], t, known, false)
+	for _, f := range pol.Exclude {
+		if f.Kind == Metric {
+			// Missing datapoints would fail to exclude: the resource would stay a candidate.
+			p.fail(join(f.Path, Metric), "applies only under filters: missing datapoints would not exclude a resource; put the opposite test (below for above) under filters")
+		}
+	}
 	return pol, len(p.errs) == before
 }

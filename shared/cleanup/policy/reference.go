@@ -13,6 +13,8 @@ import (
 const (
 	SectionKinds = "kinds"     // the resource types: vocabulary, scope, order
 	SectionIAM   = "kinds-iam" // the permissions each type needs
+	// SectionMetrics: the metric filter's defaults of each type that has one.
+	SectionMetrics = "kinds-metrics"
 )
 
 // Reference renders the generated sections of docs/CLEANUP.md from the
@@ -20,7 +22,8 @@ const (
 // validator, the engine and the stack read. TestKindsReference fails when
 // the file is stale; -update rewrites it.
 func Reference() map[string]string {
-	var k, iam strings.Builder
+	var k, iam, met strings.Builder
+	met.WriteString("| resource | namespace | dimension (the resource's id) | metrics | a day without a datapoint |\n|---|---|---|---|---|\n")
 	k.WriteString("| resource | scope | actions | filters | states | options | cleaned up after | notes |\n|---|---|---|---|---|---|---|---|\n")
 	iam.WriteString("| resource | actions, on what |\n|---|---|\n")
 	for _, name := range TypeNames() {
@@ -40,8 +43,15 @@ func Reference() map[string]string {
 			grants = append(grants, code(g.Actions)+" on "+on+conditions(g.Conditions))
 		}
 		fmt.Fprintf(&iam, "| `%s` | %s |\n", name, cell(strings.Join(grants, "; ")))
+		if m := t.Metrics; m != nil {
+			missing := "unknown: the resource does not match"
+			if len(m.Sparse) > 0 {
+				missing = "unknown, except for " + code(m.Sparse) + " (sent only when nonzero): none, on days after the resource's `age` time"
+			}
+			fmt.Fprintf(&met, "| `%s` | `%s` | `%s` | %s | %s |\n", name, m.Namespace, m.Dimension, code(m.Names), cell(missing))
+		}
 	}
-	return map[string]string{SectionKinds: k.String(), SectionIAM: iam.String()}
+	return map[string]string{SectionKinds: k.String(), SectionIAM: iam.String(), SectionMetrics: met.String()}
 }
 
 // UpdateSections replaces the text between each section's markers in doc

@@ -48,21 +48,46 @@ type Type struct {
 	Filters []string
 	States  []string
 	Options []string // extra policy keys the type accepts
+	// Metrics is where the type's CloudWatch metrics live, for the metric
+	// filter (nil: the type has none, and Filters must not list Metric).
+	Metrics *Metrics
 	// IAM is every permission the engine needs to list, mark and act on the
 	// type, each call attributed to the type that makes it; an action
 	// several types need appears in each (the stack merges them).
 	IAM []Grant
 }
 
+// Metrics are a type's CloudWatch metrics: the defaults a metric filter
+// needs besides what the policy says (namespace, dimension), and the metrics
+// it may name.
+type Metrics struct {
+	Namespace string // e.g. AWS/EC2
+	// Dimension is the one dimension that names a resource; its value is the
+	// resource's id (InstanceId, VolumeId, FunctionName).
+	Dimension string
+	Names     []string // the metrics a metric filter may name
+	// Sparse are the metrics the service publishes only for periods with a
+	// nonzero value (Lambda: Invocations). A day without a datapoint is a day
+	// with none, but only once the resource existed: days that began after
+	// the resource's Created count as 0; days before it stay unknown.
+	Sparse []string
+}
+
+// getMetricData is the grant every type with Metrics needs: GetMetricData
+// supports no resource-level permission.
+var getMetricData = Grant{Actions: []string{"cloudwatch:GetMetricData"}, Resource: AnyResource}
+
 // Types are the resource types, their actions, filters and states.
 var Types = map[string]Type{
 	EC2Instance: {
 		Doc:     "Terminate/StopInstances 100 ids a call; termination / stop protection respected",
 		Actions: []string{"terminate", "stop"},
-		Filters: []string{Age, StoppedFor, State, Expired, Tag, Name},
+		Filters: []string{Age, StoppedFor, State, Expired, Tag, Name, Metric},
 		States:  []string{"pending", "running", "stopping", "stopped"},
+		Metrics: &Metrics{Namespace: "AWS/EC2", Dimension: "InstanceId", Names: []string{"CPUUtilization", "NetworkIn", "NetworkOut"}},
 		IAM: []Grant{
 			{Actions: []string{"ec2:DescribeInstances"}, Resource: AnyResource},
+			getMetricData,
 			// The guard reads termination and stop protection.
 			{Actions: []string{"ec2:DescribeInstanceAttribute", "ec2:StopInstances", "ec2:TerminateInstances"}, Resource: ResInstances},
 			{Actions: []string{"ec2:CreateTags", "ec2:DeleteTags"}, Resource: ResEC2Any}, // marks
@@ -72,12 +97,15 @@ var Types = map[string]Type{
 		Doc:     "`finalSnapshot: true` (default) takes a tagged snapshot first. EBS records no detach time: `age` is the volume's age",
 		After:   []string{EC2Instance},
 		Actions: []string{"delete"},
-		Filters: []string{Age, State, Expired, Tag, Name},
+		Filters: []string{Age, State, Expired, Tag, Name, Metric},
 		States:  []string{"creating", "available", "in-use", "error"},
 		Options: []string{"finalSnapshot"},
+		// EBS reports metrics only while a volume is attached to an instance.
+		Metrics: &Metrics{Namespace: "AWS/EBS", Dimension: "VolumeId", Names: []string{"VolumeReadOps", "VolumeWriteOps"}},
 		IAM: []Grant{
 			// DescribeSnapshots finds a final snapshot an earlier attempt took.
 			{Actions: []string{"ec2:DescribeVolumes", "ec2:DescribeSnapshots"}, Resource: AnyResource},
+			getMetricData,
 			{Actions: []string{"ec2:DeleteVolume", "ec2:CreateSnapshot"}, Resource: ResVolumes},
 			// The final snapshot, tagged as it is taken (TagSpecifications).
 			{Actions: []string{"ec2:CreateSnapshot", "ec2:CreateTags"}, Resource: ResSnapshots},
@@ -162,9 +190,12 @@ var Types = map[string]Type{
 	LambdaFunction: {
 		Doc:     "only functions this system created (`commander:managed-by=commander`); deleted with versions and aliases; `age` is since the last change",
 		Actions: []string{"delete"}, // with its versions and aliases
-		Filters: []string{Age, Expired, Tag, Name},
+		Filters: []string{Age, Expired, Tag, Name, Metric},
+		// Lambda sends Invocations only when nonzero; Created is the last change.
+		Metrics: &Metrics{Namespace: "AWS/Lambda", Dimension: "FunctionName", Names: []string{"Invocations"}, Sparse: []string{"Invocations"}},
 		IAM: []Grant{
 			{Actions: []string{"lambda:ListFunctions"}, Resource: AnyResource},
+			getMetricData,
 			{Actions: []string{"lambda:ListTags", "lambda:TagResource", "lambda:UntagResource", "lambda:DeleteFunction"}, Resource: ResFunctions},
 		},
 	},

@@ -84,6 +84,7 @@ func checkState(t *testing.T, cfg aws.Config, e Estate) {
 		{"instance stopped long ago terminated after the grace", e.OldBatch, ec2types.InstanceStateNameTerminated},
 		{"expired temporary instance terminated", e.Temporary, ec2types.InstanceStateNameTerminated},
 		{"protected instance left stopped", e.Protected, ec2types.InstanceStateNameStopped},
+		{"dev box stopped by its office-hours schedule", e.DevBox, ec2types.InstanceStateNameStopped},
 	}
 	for _, c := range instances {
 		if states[c.id] != c.want {

@@ -30,6 +30,7 @@ type Estate struct {
 	OldBatch     string // stopped long ago (by simulated time)
 	Protected    string // stopped, commander:protect=true: every job must leave it alone
 	Temporary    string // commander:expires-at in the near future
+	DevBox       string // running, commander:schedule=office-hours: the scheduler stops it in the evening
 	Scratch      string // unattached volume
 	BackedUp     string // volume tagged commander:backup=daily, attached to web
 	OldSnapshot  string // snapshot of the scratch volume
@@ -70,6 +71,9 @@ func Seed(ctx context.Context, cfg aws.Config, now time.Time) (Estate, error) {
 		return e, err
 	}
 	if e.Temporary, err = launch("load-test", map[string]string{tags.ExpiresAt: now.Add(24 * time.Hour).Format(time.RFC3339)}); err != nil {
+		return e, err
+	}
+	if e.DevBox, err = launch("dev-box", map[string]string{tags.Schedule: "office-hours"}); err != nil {
 		return e, err
 	}
 	if _, err := compute.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{e.OldBatch, e.Protected}}); err != nil {

@@ -18,6 +18,7 @@ func printEstate(w io.Writer, e Estate) {
 		{"stopped long ago", e.OldBatch},
 		{"protected (commander:protect=true)", e.Protected},
 		{"temporary (commander:expires-at)", e.Temporary},
+		{"dev box on office hours (commander:schedule)", e.DevBox},
 		{"unattached volume", e.Scratch},
 		{"volume tagged commander:backup=daily", e.BackedUp},
 		{"old manual snapshot", e.OldSnapshot},
@@ -40,8 +41,11 @@ type answer struct {
 	APICallsTotal int64          `json:"apiCallsTotal"`
 	DurationMs    int64          `json:"durationMs"`
 	Truncated     int            `json:"truncatedResources"`
+	Savings       float64        `json:"estimatedMonthlySavingUSD"`
+	Prices        string         `json:"prices"`
 	Resources     []struct {
 		Resource, Type, Action, Outcome, Reason, Error string
+		Saving                                         *float64 `json:"monthlySavingUSD"`
 	} `json:"resources"`
 	StatusCode int    `json:"statusCode"`
 	Body       string `json:"body"`
@@ -59,13 +63,17 @@ func printOutcome(w io.Writer, o Outcome) {
 			fmt.Fprintf(w, "   HTTP %d  %s\n", a.StatusCode, short(body, 240))
 		case a.Counts != nil:
 			tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "   RESOURCE\tTYPE\tDECISION\tREASON")
+			fmt.Fprintln(tw, "   RESOURCE\tTYPE\tDECISION\tSAVES\tREASON")
 			for _, r := range a.Resources {
 				reason := r.Reason
 				if r.Error != "" {
 					reason += " (error: " + r.Error + ")"
 				}
-				fmt.Fprintf(tw, "   %s\t%s\t%s %s\t%s\n", r.Resource, r.Type, r.Action, r.Outcome, short(reason, 100))
+				saves := ""
+				if r.Saving != nil {
+					saves = fmt.Sprintf("$%.2f/mo", *r.Saving)
+				}
+				fmt.Fprintf(tw, "   %s\t%s\t%s %s\t%s\t%s\n", r.Resource, r.Type, r.Action, r.Outcome, saves, short(reason, 100))
 			}
 			tw.Flush()
 			if a.Truncated > 0 {
@@ -78,6 +86,10 @@ func printOutcome(w io.Writer, o Outcome) {
 			fmt.Fprintf(w, "   totals (%s, %s): %s | %d API calls | %d ms\n", mode, a.Status, counts(a.Counts), a.APICallsTotal, a.DurationMs)
 			if a.Reason != "" {
 				fmt.Fprintf(w, "   reason: %s\n", a.Reason)
+			}
+			if a.Savings > 0 {
+				// A mark's saving comes when its action is due; a dry run's never comes by itself.
+				fmt.Fprintf(w, "   estimated monthly saving of these decisions: $%.2f (%s)\n", a.Savings, short(a.Prices, 60))
 			}
 		}
 	}

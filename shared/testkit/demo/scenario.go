@@ -17,7 +17,7 @@ var apiIntegration = map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "commander-de
 
 // Scenario is the demo: a scheduled backup, a cleanup in dry-run and then
 // for real across simulated days (mark, grace, act), an alarm for the
-// running instance, and the api samples (HTTP and console shapes).
+// running instance, an office-hours stop, and the api samples (HTTP and console shapes).
 func Scenario() ([]Step, error) {
 	var steps []Step
 	add := func(s Step) { steps = append(steps, s) }
@@ -33,6 +33,8 @@ func Scenario() ([]Step, error) {
 		Env: live, Event: sample("cleanup", "scheduled.json", atDay(39))})
 	add(Step{Title: "CPU alarm of the web server goes into ALARM", Function: "alarm",
 		Event: sample("alarm", "alarm-single-metric.json", forWebAlarm)})
+	add(Step{Title: "office hours: Monday 19:30 in Paris, the scheduler stops the dev box and says what that saves", Function: "scheduler",
+		Event: sample("scheduler", "simulated-now.json", nil)})
 
 	for _, name := range APISamples {
 		// The demo plays the HTTP API integration: the api is invoked through its alias.
