@@ -27,7 +27,7 @@ var handWritten = []struct {
 }{
 	{"Ec2DescribeHasNoResourceLevelResourceStar", []string{"ec2:DescribeInstances", "ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:DescribeImages",
 		"ec2:DescribeAddresses", "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"}, []string{"*"}, nil},
-	{"Ec2Instances", []string{"ec2:DescribeInstanceAttribute", "ec2:StopInstances", "ec2:TerminateInstances"}, []string{"instances"}, nil},
+	{"Ec2Instances", []string{"ec2:StopInstances", "ec2:TerminateInstances"}, []string{"instances"}, nil},
 	{"Ec2Volumes", []string{"ec2:CreateSnapshot", "ec2:DeleteVolume"}, []string{"volumes", "snapshots"}, nil},
 	{"Ec2SnapshotsAndImages", []string{"ec2:DeleteSnapshot", "ec2:DeregisterImage"}, []string{"snapshots", "images"}, nil},
 	{"Ec2Addresses", []string{"ec2:ReleaseAddress"}, []string{"elastic-ips"}, nil},

@@ -490,8 +490,9 @@ func TestBreakerTrips(t *testing.T) {
 	}
 }
 
-// Termination protection and stop protection are respected: the instance
-// is neither marked nor acted on, and the report says why.
+// Termination protection and stop protection are respected, learned from
+// the batched call AWS refuses, never read per instance: the instance is
+// marked like any candidate, then left as it is, and the report says why.
 func TestInstanceProtectionAttributes(t *testing.T) {
 	f := newFixture(t)
 	now := time.Now().UTC().Add(40 * day)
@@ -514,14 +515,27 @@ func TestInstanceProtectionAttributes(t *testing.T) {
     filters: [{state: running}, {tag: owner, absent: true}]
 `
 	j := f.job(doc, map[string]string{"COMMANDER_CLEANUP_GRACE": "0d"})
+	// The mark run reads no attribute: every candidate is marked.
 	rep := f.run(j, now, "")
-	if d := decisionFor(rep, noTerminate); d.Outcome != report.Skipped || !strings.Contains(d.Reason, "disableApiTermination") {
+	if rep.APICalls["EC2.DescribeInstanceAttribute"] != 0 || rep.Count("mark", report.Done) != 3 {
+		t.Errorf("mark run: %v, calls %v", rep.Counts, rep.APICalls)
+	}
+	// A dry run of the act says where protection is learned.
+	dry := f.run(j, now.Add(time.Minute), `,"dryRun":true`)
+	if d := decisionFor(dry, noTerminate); d.Outcome != report.Planned || !strings.Contains(d.Reason, "termination and stop protection are checked when acting") {
+		t.Errorf("dry run of the act: %+v", d)
+	}
+	// The act run learns each protection from the batch AWS refused.
+	rep = f.run(j, now.Add(time.Minute), "")
+	if d := decisionFor(rep, noTerminate); d.Action != "terminate" || d.Outcome != report.Skipped || !strings.Contains(d.Reason, "disableApiTermination") {
 		t.Errorf("termination-protected: %+v", d)
 	}
-	if d := decisionFor(rep, noStop); d.Outcome != report.Skipped || !strings.Contains(d.Reason, "disableApiStop") {
+	if d := decisionFor(rep, noStop); d.Action != "stop" || d.Outcome != report.Skipped || !strings.Contains(d.Reason, "disableApiStop") {
 		t.Errorf("stop-protected: %+v", d)
 	}
-	rep = f.run(j, now.Add(time.Minute), "")
+	if rep.Status != report.StatusOK || rep.APICalls["EC2.DescribeInstanceAttribute"] != 0 {
+		t.Errorf("act run: %s %v, calls %v", rep.Status, rep.Errors, rep.APICalls)
+	}
 	if s := f.instanceState(noTerminate); s != "stopped" {
 		t.Errorf("termination-protected instance is %s", s)
 	}
@@ -530,11 +544,6 @@ func TestInstanceProtectionAttributes(t *testing.T) {
 	}
 	if s := f.instanceState(plain); s != "stopped" && s != "stopping" {
 		t.Errorf("unprotected instance is %s, want stopped (report %v)", s, rep.Counts)
-	}
-	for _, id := range []string{noTerminate, noStop} {
-		if tg := f.tags(id); tg[tags.CleanupAction] != "" {
-			t.Errorf("%s was marked: %v", id, tg)
-		}
 	}
 }
 

@@ -22,13 +22,11 @@ type item struct {
 	cost *float64 // the monthly saving of its action (savings.go); nil: no estimate
 }
 
-// kind is how the job handles one resource type: how to list it, what to
-// check before marking or acting (optional), and how to act.
+// kind is how the job handles one resource type: how to list it, how to
+// act, and how to tag it.
 type kind struct {
 	// list calls yield for every resource policies may concern, page by page.
 	list func(ctx context.Context, r *run, c Clients, region string, pols []policy.Policy, yield func(plan.Resource)) error
-	// guard returns the items that may proceed; it reports the others.
-	guard func(ctx context.Context, r *run, c Clients, items []item) []item
 	// act performs p's action on items (never empty) and reports each.
 	act func(ctx context.Context, r *run, c Clients, p policy.Policy, items []item)
 	// tag sets tags on items, untag removes keys; both answer per resource id.
@@ -38,6 +36,9 @@ type kind struct {
 	// (its ARN, bucket, creation time or dependents), so a resource kept
 	// until the listing ends keeps them.
 	ref bool
+	// planNote is what a dry run's planned action cannot know without acting
+	// (what the act call itself reveals), said in its reason.
+	planNote string
 	// grouped: act groups its resources (by bucket, by function) and makes
 	// calls per group, so it gets every resource of a policy at once rather
 	// than a batch at a time.
@@ -54,7 +55,7 @@ type Clients struct {
 }
 
 var kinds = map[string]kind{
-	policy.EC2Instance:        {list: listInstances, guard: guardInstances, act: actInstances, tag: tagItems, untag: untagItems},
+	policy.EC2Instance:        {list: listInstances, act: actInstances, tag: tagItems, untag: untagItems, planNote: "termination and stop protection are checked when acting"},
 	policy.EC2Volume:          {list: listVolumes, act: actVolumes, tag: tagItems, untag: untagItems},
 	policy.EC2Image:           {list: listImages, act: actImages, tag: tagItems, untag: untagItems, ref: true},
 	policy.EC2Snapshot:        {list: listSnapshots, act: actSnapshots, tag: tagItems, untag: untagItems},
@@ -154,20 +155,14 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 	m := &marker{r: r, k: k, api: api, groups: map[[2]string][]item{}}
 	unmarks := &heldList{typ: typ, region: region}
 	acts := map[string]*heldList{}
-	var guard func([]item) []item
-	if k.guard != nil {
-		guard = func(items []item) []item { return k.guard(ctx, r, api, items) }
-	}
-	// Marks and acts pass the type's guard (if any) before they are kept.
-	toMark := &guarded{guard: guard, next: func(it item) { m.add(ctx, it) }}
-	toAct := &guarded{guard: guard, next: func(it item) {
+	toAct := func(it item) {
 		list := acts[it.dec.Policy]
 		if list == nil {
 			list = &heldList{typ: typ, region: region}
 			acts[it.dec.Policy] = list
 		}
 		list.add(r, k, it)
-	}}
+	}
 	decide := func(res plan.Resource) {
 		d := plan.Decide(pols, res, r.now, s.ProtectTag, s.CleanupGrace)
 		if d.Step == plan.None {
@@ -184,12 +179,12 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 			r.add(decision(it, "wait", report.Skipped, d.Reason))
 		case plan.Mark:
 			it.res = slim(res)
-			toMark.add(it)
+			m.add(ctx, it)
 		case plan.Unmark:
 			unmarks.add(r, k, it)
 		case plan.Act:
 			it.res = slim(res)
-			toAct.add(it)
+			toAct(it)
 		}
 	}
 	// A resource that needs metrics to be decided (it passed a metric
@@ -209,9 +204,7 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 	if metrics != nil {
 		metricErr = metrics.flush(ctx)
 	}
-	toMark.flush()
 	m.flush(ctx)
-	toAct.flush()
 	r.measure(report.MetricCandidates, float64(inventory))
 	unmarks.each(plan.Decision{Step: plan.Unmark}, tagBatch, func(batch []item) { r.unmark(ctx, k, api, batch) })
 	for _, p := range pols {
@@ -239,7 +232,11 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 		if r.dryRun {
 			list.each(dec, heldChunk, func(batch []item) {
 				for _, it := range batch {
-					r.add(decision(it, p.Action, report.Planned, it.dec.Reason))
+					reason := it.dec.Reason
+					if k.planNote != "" {
+						reason += "; " + k.planNote
+					}
+					r.add(decision(it, p.Action, report.Planned, reason))
 				}
 			})
 			continue
@@ -268,37 +265,6 @@ func slim(res plan.Resource) plan.Resource {
 	}
 }
 
-// guarded passes items through a kind's guard a batch at a time (all at
-// once would hold them all), then on to next. Without a guard every item
-// goes straight on.
-type guarded struct {
-	guard   func([]item) []item
-	next    func(item)
-	pending []item
-}
-
-func (g *guarded) add(it item) {
-	if g.guard == nil {
-		g.next(it)
-		return
-	}
-	g.pending = append(g.pending, it)
-	if len(g.pending) >= tagBatch {
-		g.flush()
-	}
-}
-
-func (g *guarded) flush() {
-	if len(g.pending) == 0 {
-		return
-	}
-	for _, it := range g.guard(g.pending) {
-		g.next(it)
-	}
-	clear(g.pending)
-	g.pending = g.pending[:0]
-}
-
 // decision is a report line for it. Its saving goes with its action done
 // or planned, and with its mark: what the action will save when due.
 func decision(it item, action, outcome, reason string) report.Decision {
@@ -317,7 +283,8 @@ func failed(it item, action string, err error) report.Decision {
 
 // tagBatch is how many resources one CreateTags or DeleteTags call names:
 // the most EC2 accepts ("Up to 1000 resource IDs"). A batch that fails is
-// retried one id at a time (batch.PerID), so one bad id does not fail the others.
+// split in halves down to the ids at fault (batch.PerID), so one bad id
+// does not fail the others.
 const tagBatch = 1000
 
 // marker marks new candidates (past the type's guard) while their type is

@@ -24,7 +24,6 @@ import (
 // size of each batch.
 type fakeKind struct {
 	resources []plan.Resource
-	drop      func(id string) bool // the guard drops these (nil: no guard)
 	grouped   bool
 
 	mu     sync.Mutex
@@ -70,19 +69,6 @@ func (f *fakeKind) kind() kind {
 				r.add(decision(it, p.Action, report.Done, it.dec.Reason))
 			}
 		},
-	}
-	if f.drop != nil {
-		k.guard = func(_ context.Context, r *run, _ Clients, items []item) []item {
-			var out []item
-			for _, it := range items {
-				if f.drop(it.res.ID) {
-					r.add(decision(it, it.dec.Action, report.Skipped, "guarded"))
-					continue
-				}
-				out = append(out, it)
-			}
-			return out
-		}
 	}
 	return k
 }
@@ -140,12 +126,6 @@ func TestEngineAtScale(t *testing.T) {
 		}
 		return out
 	}
-	// The guard drops one resource of each kind in ten.
-	dropTenth := func(id string) bool {
-		var i int
-		_, _ = fmt.Sscanf(id, "t-%d", &i)
-		return i%40 < 4
-	}
 	type sized struct {
 		key  string
 		size int
@@ -174,11 +154,6 @@ func TestEngineAtScale(t *testing.T) {
 			f:          &fakeKind{resources: estate(0, 0, 2300, 0), grouped: true},
 			wantActs:   []int{2300},
 			wantCounts: map[string]int{"delete.done": 2300}},
-		{name: "the guard drops marks and acts before they are kept or counted",
-			f:          &fakeKind{resources: estate(2500, 0, 2300, 0), drop: dropTenth},
-			wantTags:   []sized{{"delete " + dueShort, 1000}, {"delete " + dueShort, 1000}, {"delete " + dueShort, 250}},
-			wantActs:   []int{1000, 1000, 70},
-			wantCounts: map[string]int{"mark.done": 2250, "delete.done": 2070, "delete.skipped": 480}, markDuring: true},
 		{name: "a dry run makes no change and plans every resource",
 			f:          &fakeKind{resources: estate(1500, 20, 2300, 5)},
 			dryRun:     true,

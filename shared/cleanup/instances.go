@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"golang.org/x/sync/errgroup"
 )
 
 var liveInstanceStates = []string{"pending", "running", "stopping", "stopped"}
@@ -75,52 +74,19 @@ func listInstances(ctx context.Context, _ *run, c Clients, region string, pols [
 	return nil
 }
 
-// guardInstances drops instances whose termination (or stop) protection is
-// on for the action planned: AWS would refuse the call, and the owner has
-// said plainly that the instance must stay.
-func guardInstances(ctx context.Context, r *run, c Clients, items []item) []item {
-	api := c.EC2
-	keep := make([]bool, len(items))
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.job.Settings.Concurrency)
-	for i, it := range items {
-		attr, label := types.InstanceAttributeNameDisableApiTermination, "termination protection (disableApiTermination)"
-		if it.dec.Action == "stop" {
-			attr, label = types.InstanceAttributeNameDisableApiStop, "stop protection (disableApiStop)"
-		}
-		g.Go(func() error {
-			out, err := api.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(it.res.ID), Attribute: attr})
-			switch {
-			case awserr.Is(err, awserr.NotFound) && it.dec.Step == plan.Mark:
-				r.add(decision(it, "mark", report.Skipped, "instance no longer exists"))
-			case awserr.Is(err, awserr.NotFound):
-				r.add(decision(it, it.dec.Action, report.Done, "instance no longer exists"))
-			case err != nil:
-				r.add(failed(it, it.dec.Action, fmt.Errorf("describe instance attribute %s: %w", attr, err)))
-			case attr == types.InstanceAttributeNameDisableApiTermination && out.DisableApiTermination != nil && aws.ToBool(out.DisableApiTermination.Value),
-				attr == types.InstanceAttributeNameDisableApiStop && out.DisableApiStop != nil && aws.ToBool(out.DisableApiStop.Value):
-				r.add(decision(it, it.dec.Action, report.Skipped, "protected: "+label+" is on; would match policy "+it.dec.Policy))
-			default:
-				keep[i] = true
-			}
-			return nil
-		})
+// protection names the instance attribute that refuses action.
+func protection(action string) string {
+	if action == "stop" {
+		return "stop protection (disableApiStop)"
 	}
-	_ = g.Wait() // every error is reported per instance
-	var out []item
-	for i, it := range items {
-		if keep[i] {
-			out = append(out, it)
-		}
-	}
-	return out
+	return "termination protection (disableApiTermination)"
 }
 
 // terminateBatch is how many instances one TerminateInstances call names
 // (AWS documents "up to 1000 instance IDs"). StopInstances documents no
 // limit, and some EC2 instance-id lists stop at 100 (DescribeInstanceStatus),
 // so stopBatch stays at 100: an oversized batch rejected by AWS would fall
-// back to one call per instance (batch.PerID), far worse than a few more batches.
+// back to smaller and smaller batches (batch.PerID), worse than a few more batches.
 const (
 	terminateBatch = 1000
 	stopBatch      = 100
@@ -143,11 +109,17 @@ func actInstances(ctx context.Context, r *run, c Clients, p policy.Policy, items
 			return err
 		})
 		for _, it := range chunk {
-			if err := errs[it.res.ID]; err != nil {
+			err := errs[it.res.ID]
+			switch {
+			case err == nil:
+				r.add(decision(it, p.Action, report.Done, it.dec.Reason))
+			case awserr.Describe(err).Code == "OperationNotPermitted":
+				// The owner's own protection, learned from the batch (split
+				// down to the ids AWS refused) rather than read per instance.
+				r.add(decision(it, p.Action, report.Skipped, "protected: "+protection(p.Action)+" is on; would match policy "+p.Name))
+			default:
 				r.add(failed(it, p.Action, fmt.Errorf("%s: %w", p.Action, err)))
-				continue
 			}
-			r.add(decision(it, p.Action, report.Done, it.dec.Reason))
 		}
 	}
 }

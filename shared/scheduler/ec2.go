@@ -58,7 +58,7 @@ func (j *Job) plan(ctx context.Context, r Region, now time.Time) (steps []Step, 
 // stateBatch is how many instances one StartInstances or StopInstances call
 // names: neither documents a limit, and some instance-id lists of EC2 stop
 // at 100, so 100, as cleanup's stops (an oversized batch AWS refused would
-// fall back to one call per instance).
+// be split down to single ids).
 const stateBatch = 100
 
 // act guards and performs region's steps: each start or stop counts

@@ -86,8 +86,9 @@ type Tagger struct {
 }
 
 // Batch is how many ids one CreateTags or DeleteTags call names: the most
-// EC2 accepts ("Up to 1000 resource IDs"). A batch that fails is retried
-// one id at a time, so one bad id does not fail the others.
+// EC2 accepts ("Up to 1000 resource IDs"). A batch that fails is split in
+// halves down to the ids at fault (batch.PerID), so one bad id does not
+// fail the others.
 const Batch = 1000
 
 // Tag sets the tags of set on every resource of arns. It answers an error

@@ -201,9 +201,10 @@ func TestDispatch(t *testing.T) {
 	}
 }
 
-// EC2 ids go Batch to a call; a batch that fails is retried one id at a
-// time, so only the ids that fail are answered, gone ones are done, and a
-// cancelled batch fails every id without a retry.
+// EC2 ids go Batch to a call; a batch that fails is split in halves down
+// to the ids at fault (batch.PerID), so only the ids that fail are
+// answered, gone ones are done, and a cancelled batch fails every id
+// without a retry.
 func TestEC2Batches(t *testing.T) {
 	many := make([]string, 2*Batch+500)
 	for i := range many {
@@ -217,8 +218,8 @@ func TestEC2Batches(t *testing.T) {
 		wantErr []string
 	}{
 		{"batches of 1000", many, nil, []int{1000, 1000, 500}, nil},
-		{"one gone in the batch", []string{vol1, vol2, inst}, map[string]error{"vol-2": gone}, []int{3, 1, 1, 1}, nil},
-		{"one denied", []string{vol1, vol2, inst}, map[string]error{"i-1": denied}, []int{3, 1, 1, 1}, []string{inst}},
+		{"one gone in the batch", []string{vol1, vol2, inst}, map[string]error{"vol-2": gone}, []int{3, 1, 2, 1, 1}, nil},
+		{"one denied", []string{vol1, vol2, inst}, map[string]error{"i-1": denied}, []int{3, 1, 2, 1, 1}, []string{inst}},
 		{"a lone id denied", []string{vol1}, map[string]error{"vol-1": denied}, []int{1}, []string{vol1}},
 		{"cancelled batch is not retried", []string{vol1, vol2}, map[string]error{"vol-1": context.Canceled}, []int{2}, []string{vol1, vol2}},
 		{"only the failed batch is split", many[:Batch+2], map[string]error{"snap-1001": denied}, []int{1000, 2, 1, 1}, []string{many[1001]}},

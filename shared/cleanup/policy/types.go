@@ -80,7 +80,7 @@ var getMetricData = Grant{Actions: []string{"cloudwatch:GetMetricData"}, Resourc
 // Types are the resource types, their actions, filters and states.
 var Types = map[string]Type{
 	EC2Instance: {
-		Doc:     "Terminate/StopInstances 100 ids a call; termination / stop protection respected",
+		Doc:     "Terminate/StopInstances 100 ids a call; termination / stop protection learned from the call, never read per instance",
 		Actions: []string{"terminate", "stop"},
 		Filters: []string{Age, StoppedFor, State, Expired, Tag, Name, Metric},
 		States:  []string{"pending", "running", "stopping", "stopped"},
@@ -89,7 +89,7 @@ var Types = map[string]Type{
 			{Actions: []string{"ec2:DescribeInstances"}, Resource: AnyResource},
 			getMetricData,
 			// The guard reads termination and stop protection.
-			{Actions: []string{"ec2:DescribeInstanceAttribute", "ec2:StopInstances", "ec2:TerminateInstances"}, Resource: ResInstances},
+			{Actions: []string{"ec2:StopInstances", "ec2:TerminateInstances"}, Resource: ResInstances},
 			{Actions: []string{"ec2:CreateTags", "ec2:DeleteTags"}, Resource: ResEC2Any}, // marks
 		},
 	},

@@ -72,6 +72,9 @@ func TestJobContract(t *testing.T) {
 		event   string   // the run compared
 		job     func(testing.TB, *bench.Probe, *bench.AuditSink) handler
 		mutates bool
+		// n, when set, is the estate's size instead of contractN;
+		// scheduled adds instances on office-hours (inventory.Spec.Scheduled).
+		n, scheduled int
 	}{
 		{name: "cleanup dry run", env: map[string]string{"COMMANDER_DRY_RUN": "true"}, maxAge: time.Second,
 			event: cleanupEventAt(true, later), job: cleanupJob},
@@ -81,13 +84,21 @@ func TestJobContract(t *testing.T) {
 			maxAge: time.Second, prepare: []string{cleanupEventAt(false, later)}, event: cleanupEventAt(false, later.Add(8*24*time.Hour)), job: cleanupJob, mutates: true},
 		{name: "backup with retention", env: map[string]string{"COMMANDER_BREAKER_MAX_COUNT": "100000"}, maxAge: 35 * 24 * time.Hour,
 			event: string(backupEvent), job: backupJob, mutates: true},
+		// Friday 19:05 in Paris: every scheduled instance is stopped and
+		// remembered; the estate's own instances (no schedule) are left alone.
+		{name: "scheduler stops office hours", env: map[string]string{"COMMANDER_DRY_RUN": "false", "COMMANDER_BREAKER_MAX_COUNT": "100000"},
+			maxAge: time.Second, event: schedulerEvent, job: schedulerJob, mutates: true, n: 40, scheduled: 30},
 	}
 	motoSrv := motoWithoutAMIs(t)
 	proxy := pendingProxy(t, motoSrv.URL)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			spec := bench.Estate(contractN, c.maxAge)
-			spec.Now = t0
+			n := contractN
+			if c.n > 0 {
+				n = c.n
+			}
+			spec := bench.Estate(n, c.maxAge)
+			spec.Now, spec.Scheduled = t0, c.scheduled
 			inv, moto := seedBoth(t, motoSrv, proxy, spec)
 
 			var got [2]contractRun
@@ -476,6 +487,10 @@ func tagSpec(rt types.ResourceType, list []types.Tag) []types.TagSpecification {
 	return []types.TagSpecification{{ResourceType: rt, Tags: list}}
 }
 
+// motoRootDevice is where moto attaches an instance's root volume
+// (moto/ec2/models/instances.py: an unknown AMI's root_device_name).
+const motoRootDevice = "/dev/sda1"
+
 // copyEstate copies from's EC2 estate and buckets into to, recording the key
 // of every id on both sides.
 func copyEstate(t *testing.T, from, to *contractBackend) {
@@ -523,9 +538,19 @@ func copyEstate(t *testing.T, from, to *contractBackend) {
 			key(id, nameTag(in.Tags))
 			attr, err := from.ec2.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: in.InstanceId, Attribute: types.InstanceAttributeNameDisableApiTermination})
 			must("describe instance attribute", err)
+			// The root volume as the source's (moto's default root is 8 GiB,
+			// the inventory's are 8 to 64): a snapshot's VolumeSize, and so
+			// cleanup's saving, is its volume's size.
+			var bdm []types.BlockDeviceMapping
+			for _, a := range byInstance[id] {
+				if a.root {
+					bdm = []types.BlockDeviceMapping{{DeviceName: aws.String(motoRootDevice), Ebs: &types.EbsBlockDevice{
+						VolumeSize: a.vol.Size, VolumeType: a.vol.VolumeType, DeleteOnTermination: aws.Bool(true)}}}
+				}
+			}
 			out, err := to.ec2.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12c6146b"), InstanceType: in.InstanceType,
 				MinCount: aws.Int32(1), MaxCount: aws.Int32(1), Placement: &types.Placement{AvailabilityZone: in.Placement.AvailabilityZone},
-				DisableApiTermination: attr.DisableApiTermination.Value, TagSpecifications: tagSpec(types.ResourceTypeInstance, in.Tags)})
+				BlockDeviceMappings: bdm, DisableApiTermination: attr.DisableApiTermination.Value, TagSpecifications: tagSpec(types.ResourceTypeInstance, in.Tags)})
 			must("run instances", err)
 			newID := aws.ToString(out.Instances[0].InstanceId)
 			to.keys[newID], toInstance[id] = nameTag(in.Tags), newID

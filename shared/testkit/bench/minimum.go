@@ -1,6 +1,9 @@
 package bench
 
-import "sort"
+import (
+	"maps"
+	"sort"
+)
 
 // PageMax is the largest page each listing operation allows (AWS's
 // documented maxima; DescribeAddresses does not page).
@@ -20,7 +23,11 @@ var BatchMax = map[string]int64{
 	"EC2.DeleteTags":         1000,
 	"EC2.TerminateInstances": 1000,
 	"EC2.StopInstances":      1000,
+	"EC2.StartInstances":     1000,
 	"S3.DeleteObjects":       1000,
+	// GetMetricData: "up to 500 MetricDataQuery structures" a call; its
+	// "ids" are the queries, its signature the window.
+	"CloudWatch.GetMetricData": 500,
 }
 
 // Line is one operation's share of the minimum.
@@ -39,6 +46,23 @@ type Line struct {
 //   - any other call (non-batchable mutations, per-resource reads such as
 //     DescribeInstanceAttribute or a bucket's configuration): one each.
 func Minimum(s Snapshot, estate map[string]int64) (int64, []Line) {
+	return MinimumWith(s, estate, BatchMax)
+}
+
+// StateBatch is the scheduler's StartInstances/StopInstances batch
+// (shared/scheduler's stateBatch): neither API documents a limit, and the
+// scheduler names 100 ids a call, so its minimum counts ceil(ids ÷ 100).
+const StateBatch = 100
+
+// SchedulerBatchMax is BatchMax with the scheduler's state-change batch.
+func SchedulerBatchMax() map[string]int64 {
+	m := maps.Clone(BatchMax)
+	m["EC2.StopInstances"], m["EC2.StartInstances"] = StateBatch, StateBatch
+	return m
+}
+
+// MinimumWith is Minimum with the batch limits given (by operation).
+func MinimumWith(s Snapshot, estate map[string]int64, batchMax map[string]int64) (int64, []Line) {
 	ops := make([]string, 0, len(s.Calls))
 	for op := range s.Calls {
 		ops = append(ops, op)
@@ -58,7 +82,7 @@ func Minimum(s Snapshot, estate map[string]int64) (int64, []Line) {
 			if page > 0 {
 				min = max(1, ceil(items, page))
 			}
-		} else if limit, ok := BatchMax[op]; ok {
+		} else if limit, ok := batchMax[op]; ok {
 			for _, ids := range s.Batched[op] {
 				min += ceil(ids, limit)
 			}

@@ -25,6 +25,8 @@ func TestMinimum(t *testing.T) {
 			Snapshot{Calls: map[string]int64{"EC2.CreateTags": 6}, Batched: map[string]map[string]int64{"EC2.CreateTags": {"a=1": 2500, "a=2": 10}}}, 4, 0},
 		{"non-batchable calls count one each",
 			Snapshot{Calls: map[string]int64{"EC2.DeleteSnapshot": 7, "EC2.DescribeInstanceAttribute": 3}}, 10, 0},
+		{"GetMetricData at 500 queries a call, per window",
+			Snapshot{Calls: map[string]int64{"CloudWatch.GetMetricData": 5}, Batched: map[string]map[string]int64{"CloudWatch.GetMetricData": {"w1": 2000, "w2": 1}}}, 5, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,3 +56,21 @@ func TestUsageOfThisProcess(t *testing.T) {
 }
 
 func pidSelf() int { return os.Getpid() }
+
+// The scheduler's minimum counts its StartInstances/StopInstances at 100 ids
+// a call; the other batch limits are Minimum's.
+func TestSchedulerMinimum(t *testing.T) {
+	snap := Snapshot{Calls: map[string]int64{"EC2.DescribeInstances": 10, "EC2.StopInstances": 100, "EC2.StartInstances": 1, "EC2.CreateTags": 10},
+		Items:   map[string]int64{"EC2.DescribeInstances": 10_000},
+		Batched: map[string]map[string]int64{"EC2.StopInstances": {"": 10_000}, "EC2.StartInstances": {"": 3}, "EC2.CreateTags": {"k=v": 10_000}}}
+	estate := map[string]int64{"EC2.DescribeInstances": 10_000}
+	if got, _ := MinimumWith(snap, estate, SchedulerBatchMax()); got != 10+100+1+10 {
+		t.Errorf("scheduler minimum = %d, want 121", got)
+	}
+	if got, _ := Minimum(snap, estate); got != 10+10+1+10 {
+		t.Errorf("Minimum = %d, want 31 (1 000 ids a stop)", got)
+	}
+	if BatchMax["EC2.StopInstances"] != 1000 {
+		t.Error("SchedulerBatchMax changed BatchMax")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
@@ -125,12 +126,28 @@ func batch(params any) (string, int) {
 		return "", len(in.InstanceIds)
 	case *ec2.StopInstancesInput:
 		return "", len(in.InstanceIds)
+	case *ec2.StartInstancesInput:
+		return "", len(in.InstanceIds)
+	case *cloudwatch.GetMetricDataInput:
+		// Queries of one window could share a call; a page after the first
+		// (NextToken) carries the same queries again, so it adds none.
+		if in.NextToken != nil {
+			return "", 0
+		}
+		return stamp(in.StartTime) + "/" + stamp(in.EndTime), len(in.MetricDataQueries)
 	case *s3.DeleteObjectsInput:
 		if in.Delete != nil {
 			return deref(in.Bucket), len(in.Delete.Objects)
 		}
 	}
 	return "", 0
+}
+
+func stamp(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func deref(s *string) string {

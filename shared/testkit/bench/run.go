@@ -29,8 +29,8 @@ func Estate(n int, maxAge time.Duration) inventory.Spec {
 func Caps(sp inventory.Spec) map[string]int64 {
 	return map[string]int64{
 		"EC2.DescribeSnapshots": int64(sp.Snapshots),
-		"EC2.DescribeVolumes":   int64(sp.Volumes),
-		"EC2.DescribeInstances": int64(sp.Instances),
+		"EC2.DescribeVolumes":   int64(sp.Volumes + sp.Scheduled),
+		"EC2.DescribeInstances": int64(sp.Instances + sp.Scheduled),
 		"EC2.DescribeImages":    int64(sp.Images),
 		"EC2.DescribeAddresses": int64(sp.Addresses),
 		"S3.ListBuckets":        int64(sp.Buckets),

@@ -332,7 +332,8 @@ func TestInstanceContractWithMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
-	if err := srv.Seed(inventory.Spec{Instances: 12, Volumes: 12, Now: now}); err != nil {
+	// 12 instances of the estate and 3 on the office-hours schedule (t3.micro).
+	if err := srv.Seed(inventory.Spec{Instances: 12, Volumes: 12, Scheduled: 3, Now: now}); err != nil {
 		t.Fatal(err)
 	}
 	invCfg := motoCfg.Copy()
@@ -370,8 +371,8 @@ func TestInstanceContractWithMoto(t *testing.T) {
 			}
 		}
 	}
-	if len(instIDs[1]) != 12 {
-		t.Fatalf("replicated %d instances, want 12", len(instIDs[1]))
+	if len(instIDs[1]) != 15 {
+		t.Fatalf("replicated %d instances, want 15", len(instIDs[1]))
 	}
 	f := func(name string, values ...string) ec2types.Filter {
 		return ec2types.Filter{Name: aws.String(name), Values: values}
@@ -385,6 +386,9 @@ func TestInstanceContractWithMoto(t *testing.T) {
 		{"protected by tag", []ec2types.Filter{f("tag:"+tags.Protect, "true")}},
 		{"expiring", []ec2types.Filter{f("tag-key", tags.ExpiresAt)}},
 		{"by name wildcard", []ec2types.Filter{f("tag:Name", "bench-i-00000?")}},
+		// The scheduler's listing (shared/scheduler, plan).
+		{"scheduled, not terminated", []ec2types.Filter{f("tag-key", tags.Schedule), f("instance-state-name", "pending", "running", "stopping", "stopped")}},
+		{"t3.micro", []ec2types.Filter{f("instance-type", "t3.micro")}},
 	}
 	compare := func(t *testing.T, phase string) {
 		for _, q := range queries {
@@ -397,13 +401,39 @@ func TestInstanceContractWithMoto(t *testing.T) {
 		}
 	}
 	compare(t, "seeded")
+	// The state changes answer the same transitions on both: a running
+	// instance stopped is stopping (from running), a stopped one started is
+	// pending (from stopped). (Stopping a stopped or starting a running
+	// instance is not compared: AWS answers stopped/stopped and
+	// running/running, as the inventory server does; moto answers stopping
+	// and pending whatever the state.)
+	var changes [2]string
 	for k, b := range []*backend{inv, moto} {
 		if _, err := b.ec2.TerminateInstances(b.ctx, &ec2.TerminateInstancesInput{InstanceIds: ids(instIDs[k], names("bench-i-%06d", 1, 4))}); err != nil {
 			t.Fatalf("%s: terminate: %v", b.name, err)
 		}
-		if _, err := b.ec2.StopInstances(b.ctx, &ec2.StopInstancesInput{InstanceIds: ids(instIDs[k], names("bench-i-%06d", 4, 6))}); err != nil {
+		name := map[string]string{}
+		for n, id := range instIDs[k] {
+			name[id] = n
+		}
+		stop, err := b.ec2.StopInstances(b.ctx, &ec2.StopInstancesInput{InstanceIds: append(ids(instIDs[k], names("bench-i-%06d", 4, 6)), ids(instIDs[k], names("bench-sched-%06d", 0, 3))...)})
+		if err != nil {
 			t.Fatalf("%s: stop: %v", b.name, err)
 		}
+		for _, c := range stop.StoppingInstances {
+			changes[k] += fmt.Sprintf("stop %s: %s→%s; ", name[aws.ToString(c.InstanceId)], c.PreviousState.Name, c.CurrentState.Name)
+		}
+		// bench-i-000007 was seeded stopped, bench-sched-000001 was just stopped.
+		start, err := b.ec2.StartInstances(b.ctx, &ec2.StartInstancesInput{InstanceIds: ids(instIDs[k], []string{"bench-i-000007", "bench-sched-000001"})})
+		if err != nil {
+			t.Fatalf("%s: start: %v", b.name, err)
+		}
+		for _, c := range start.StartingInstances {
+			changes[k] += fmt.Sprintf("start %s: %s→%s (code %d); ", name[aws.ToString(c.InstanceId)], c.PreviousState.Name, c.CurrentState.Name, aws.ToInt32(c.CurrentState.Code))
+		}
+	}
+	if changes[0] != changes[1] || !strings.Contains(changes[0], "start bench-sched-000001: stopped→pending (code 0)") {
+		t.Errorf("state changes differ:\ninventory %s\nmoto      %s", changes[0], changes[1])
 	}
 	queries = append(queries, struct {
 		name    string
@@ -414,6 +444,11 @@ func TestInstanceContractWithMoto(t *testing.T) {
 	// OperationNotPermitted, and so does the inventory server.
 	if got := code(errFrom(inv.ec2.TerminateInstances(inv.ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{instIDs[0]["bench-i-000000"]}}))); got != "OperationNotPermitted" {
 		t.Errorf("terminate a protected instance: %q, want OperationNotPermitted", got)
+	}
+	// moto starts a terminated instance again; AWS answers
+	// IncorrectInstanceState, and so does the inventory server.
+	if got := code(errFrom(inv.ec2.StartInstances(inv.ctx, &ec2.StartInstancesInput{InstanceIds: []string{instIDs[0]["bench-i-000001"]}}))); got != "IncorrectInstanceState" {
+		t.Errorf("start a terminated instance: %q, want IncorrectInstanceState", got)
 	}
 	errCases := []struct {
 		name string
@@ -429,6 +464,14 @@ func TestInstanceContractWithMoto(t *testing.T) {
 		}},
 		{"dry-run stop", func(b *backend, ids map[string]string) error {
 			_, err := b.ec2.StopInstances(b.ctx, &ec2.StopInstancesInput{InstanceIds: []string{ids["bench-i-000006"]}, DryRun: aws.Bool(true)})
+			return err
+		}},
+		{"dry-run start", func(b *backend, ids map[string]string) error {
+			_, err := b.ec2.StartInstances(b.ctx, &ec2.StartInstancesInput{InstanceIds: []string{ids["bench-i-000011"]}, DryRun: aws.Bool(true)})
+			return err
+		}},
+		{"start an unknown instance", func(b *backend, _ map[string]string) error {
+			_, err := b.ec2.StartInstances(b.ctx, &ec2.StartInstancesInput{InstanceIds: []string{"i-0123456789abcdef0"}})
 			return err
 		}},
 	}

@@ -61,6 +61,7 @@ func init() {
 		"DeleteVolume":              (*ec2Call).deleteVolume,
 		"TerminateInstances":        (*ec2Call).terminateInstances,
 		"StopInstances":             (*ec2Call).stopInstances,
+		"StartInstances":            (*ec2Call).startInstances,
 		"ReleaseAddress":            (*ec2Call).releaseAddress,
 	}
 }
@@ -456,7 +457,7 @@ func (c *ec2Call) instancePred() (pred, error) {
 		case "instance-state-code":
 			return intPred(vals, func(i int) int64 { return int64(instCodes[st.instances[i].state]) }), true
 		case "instance-type":
-			return strPred(vals, func(int) string { return instanceType }), true
+			return strPred(vals, func(i int) string { return instanceTypes[st.instances[i].typ] }), true
 		case "image-id":
 			return refPred(vals, "ami", len(st.images), func(i int) int32 { return st.instances[i].image }), true
 		case "availability-zone":
@@ -469,8 +470,6 @@ func (c *ec2Call) instancePred() (pred, error) {
 		return nil, false
 	})
 }
-
-const instanceType = "t2.micro"
 
 func (c *ec2Call) describeInstances() error {
 	c.st.mu.RLock()
@@ -509,7 +508,7 @@ func (c *ec2Call) instanceItem(i int, region string) {
 	} else {
 		w.el("reason", "")
 	}
-	w.elInt("amiLaunchIndex", 0).el("instanceType", instanceType).elTime("launchTime", in.launched)
+	w.elInt("amiLaunchIndex", 0).el("instanceType", instanceTypes[in.typ]).elTime("launchTime", in.launched)
 	w.open("placement").el("availabilityZone", region+zones[int(in.az)%len(zones)]).el("tenancy", "default").close("placement")
 	w.open("monitoring").el("state", "disabled").close("monitoring")
 	w.el("architecture", "x86_64").el("rootDeviceType", "ebs").el("rootDeviceName", devices[0])
@@ -544,7 +543,7 @@ func (c *ec2Call) describeInstanceAttribute() error {
 	case "disableApiStop":
 		c.w.open("disableApiStop").elBool("value", false).close("disableApiStop")
 	case "instanceType":
-		c.w.open("instanceType").el("value", instanceType).close("instanceType")
+		c.w.open("instanceType").el("value", instanceTypes[in.typ]).close("instanceType")
 	case "instanceInitiatedShutdownBehavior":
 		c.w.open("instanceInitiatedShutdownBehavior").el("value", "stop").close("instanceInitiatedShutdownBehavior")
 	case "rootDeviceName":

@@ -457,3 +457,38 @@ func (c *ec2Call) stopInstances() error {
 	c.w.close("instancesSet")
 	return nil
 }
+
+// startInstances answers as AWS does: a stopped instance goes to "pending"
+// (stored as running, since nothing here would finish the transition), a
+// running one answers running/running and is left alone, a terminated one
+// is refused with IncorrectInstanceState before anything changes. Like
+// StopInstances, it documents no limit on the ids of one call.
+func (c *ec2Call) startInstances() error {
+	c.st.mu.Lock()
+	defer c.st.mu.Unlock()
+	ids, err := c.instanceIDs(0)
+	if err != nil {
+		return err
+	}
+	for _, i := range ids {
+		if s := c.st.instances[i].state; s == instTerminated {
+			return apiErr("IncorrectInstanceState", fmt.Sprintf("The instance '%s' is not in a state from which it can be started.", formatID("i", i)))
+		}
+	}
+	if err := c.dryRun(); err != nil {
+		return err
+	}
+	c.w.open("instancesSet")
+	for _, i := range ids {
+		in := &c.st.instances[i]
+		prev := in.state
+		cur := uint8(instRunning)
+		if prev != instRunning {
+			cur = instPending
+			in.state = instRunning
+		}
+		c.stateChange(i, prev, cur)
+	}
+	c.w.close("instancesSet")
+	return nil
+}

@@ -10,6 +10,10 @@ import (
 // DefaultRegion is where Seed puts the estate unless Spec.Region says otherwise.
 const DefaultRegion = "us-east-1"
 
+// DefaultSchedule is the commander:schedule value of Spec.Scheduled
+// instances unless Spec.Schedule says otherwise: the shipped schedule.
+const DefaultSchedule = "office-hours"
+
 // Spec is a synthetic estate. Everything in it is a pure function of the
 // counts, Now and MaxAge: the same Spec always gives the same ids, tags and
 // times. See docs/inventory-server.md for the exact tag plan.
@@ -23,6 +27,14 @@ type Spec struct {
 	Buckets   int
 	Objects   int // per bucket
 
+	// Scheduled instances follow an office-hours schedule: all running,
+	// t3.micro, tagged Name=bench-sched-%06d and commander:schedule=Schedule,
+	// each with a root volume of its own (Name=bench-sched-vol-%06d). They
+	// come after the Instances, their root volumes after the Volumes, so the
+	// rest of the estate is the same with or without them.
+	Scheduled int
+	Schedule  string // default DefaultSchedule
+
 	// Now is the moment the estate is seen from; creation times spread
 	// evenly (in a shuffled order) over [Now-MaxAge, Now].
 	Now    time.Time     // default: the server's clock
@@ -35,7 +47,7 @@ func (sp Spec) Validate() error {
 		name string
 		v    int
 	}{{"Snapshots", sp.Snapshots}, {"Volumes", sp.Volumes}, {"Instances", sp.Instances}, {"Images", sp.Images},
-		{"Addresses", sp.Addresses}, {"Buckets", sp.Buckets}, {"Objects", sp.Objects}} {
+		{"Addresses", sp.Addresses}, {"Buckets", sp.Buckets}, {"Objects", sp.Objects}, {"Scheduled", sp.Scheduled}} {
 		if f.v < 0 || f.v > 50_000_000 {
 			return fmt.Errorf("inventory spec: %s=%d is invalid: accepts 0 to 50000000", f.name, f.v)
 		}
@@ -45,6 +57,9 @@ func (sp Spec) Validate() error {
 	}
 	if sp.Addresses > 65536 {
 		return fmt.Errorf("inventory spec: Addresses=%d is invalid: accepts 0 to 65536 (one 198.18.0.0/16 address each)", sp.Addresses)
+	}
+	if len(sp.Schedule) > 256 {
+		return fmt.Errorf("inventory spec: Schedule=%q is invalid: accepts a tag value of up to 256 characters", sp.Schedule)
 	}
 	if sp.MaxAge < 0 {
 		return fmt.Errorf("inventory spec: MaxAge=%s is invalid: accepts a positive duration", sp.MaxAge)
@@ -76,6 +91,9 @@ func (s *Server) Seed(spec Spec) error {
 	if spec.MaxAge == 0 {
 		spec.MaxAge = 120 * 24 * time.Hour
 	}
+	if spec.Schedule == "" {
+		spec.Schedule = DefaultSchedule
+	}
 	now := spec.Now.Unix()
 	at := func(i, n int) int64 { return now - int64(spread(i, n, spec.MaxAge)/time.Second) }
 	expired := spec.Now.Add(-48 * time.Hour).UTC().Format(time.RFC3339)
@@ -85,8 +103,8 @@ func (s *Server) Seed(spec Spec) error {
 	tt := st.tags
 	intern := func(t ...Tag) tagSetID { return tt.intern(t) }
 
-	st.instances = make([]instance, spec.Instances)
-	for i := range st.instances {
+	st.instances = make([]instance, spec.Instances+spec.Scheduled)
+	for i := range spec.Instances {
 		in := &st.instances[i]
 		in.launched = at(i, spec.Instances)
 		in.state = instRunning
@@ -112,8 +130,8 @@ func (s *Server) Seed(spec Spec) error {
 		in.tags = intern(t...)
 	}
 
-	st.volumes = make([]volume, spec.Volumes)
-	for i := range st.volumes {
+	st.volumes = make([]volume, spec.Volumes+spec.Scheduled)
+	for i := range spec.Volumes {
 		v := &st.volumes[i]
 		v.created = at(i, spec.Volumes)
 		v.size = int32(8 << (i % 4)) // 8, 16, 32, 64 GiB
@@ -142,6 +160,21 @@ func (s *Server) Seed(spec Spec) error {
 			t = append(t, Tag{tags.ExpiresAt, expired})
 		}
 		v.tags = intern(t...)
+	}
+
+	// The scheduled instances and their root volumes.
+	for k := range spec.Scheduled {
+		i, vi := spec.Instances+k, spec.Volumes+k
+		in := &st.instances[i]
+		in.launched, in.state, in.typ = at(k, spec.Scheduled), instRunning, typeT3Micro
+		in.az, in.image = uint8(k%len(zones)), -1
+		if spec.Images > 0 {
+			in.image = int32(k % spec.Images)
+		}
+		in.volumes = []int32{int32(vi)}
+		in.tags = intern(Tag{"Name", fmt.Sprintf("bench-sched-%06d", k)}, Tag{tags.Schedule, spec.Schedule})
+		st.volumes[vi] = volume{created: in.launched, size: 8, instance: int32(i), snapshot: -1, state: volInUse, az: in.az, root: true,
+			tags: intern(Tag{"Name", fmt.Sprintf("bench-sched-vol-%06d", k)})}
 	}
 
 	st.snapshots = make([]snapshot, spec.Snapshots)

@@ -213,8 +213,18 @@ type instance struct {
 	image    int32
 	state    uint8
 	az       uint8
-	noTerm   bool // DisableApiTermination
+	typ      uint8 // index into instanceTypes
+	noTerm   bool  // DisableApiTermination
 }
+
+// instanceTypes are the types an instance can have: the estate's instances
+// are t2.micro (the tool's default type), scheduled ones t3.micro.
+var instanceTypes = [...]string{typeT2Micro: "t2.micro", typeT3Micro: "t3.micro"}
+
+const (
+	typeT2Micro uint8 = iota
+	typeT3Micro
+)
 
 type image struct {
 	created   int64
