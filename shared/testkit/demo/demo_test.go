@@ -62,7 +62,7 @@ func checkState(t *testing.T, cfg aws.Config, e Estate) {
 
 	states := map[string]ec2types.InstanceStateName{}
 	instTags := map[string]map[string]string{}
-	out, err := compute.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{e.Web, e.OldBatch, e.Protected, e.Temporary}})
+	out, err := compute.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{e.Web, e.OldBatch, e.Protected, e.Temporary, e.DevBox}})
 	if err != nil {
 		t.Fatalf("describe instances: %v", err)
 	}
