@@ -243,7 +243,8 @@ func (r *run) resources(ctx context.Context, k kind, api Clients, region, typ st
 		}
 		// An act is given a batch at a time (a multiple of every batch size
 		// an act uses, so the calls are those of the whole list), or, when
-		// it groups, the whole list.
+		// it groups, the whole list; the largest savings first.
+		list.bySaving()
 		size := heldChunk
 		if k.grouped {
 			size = list.n
