@@ -47,3 +47,19 @@ func (a *AuditSink) PutEvents(_ context.Context, in *eventbridge.PutEventsInput,
 	a.Events.Add(int64(len(in.Entries)))
 	return &eventbridge.PutEventsOutput{}, nil
 }
+
+// RealAccount is the inventory server's options for a benchmark that runs
+// at an account's pace rather than at loopback speed: AWS's documented EC2
+// token buckets (inventory.AWSLimits), a plausible in-region latency drawn
+// from seed (inventory.TypicalLatency) and snapshots that stay pending
+// (inventory.TypicalPending), on the real clock; now stamps what the
+// server creates. Opt in per benchmark: inventory.Start(bench.RealAccount(bench.Now, 1)).
+// The default inventory.Options{} keeps all of it off.
+func RealAccount(now time.Time, seed uint64) inventory.Options {
+	return inventory.Options{
+		Now:     func() time.Time { return now },
+		Limits:  inventory.AWSLimits(),
+		Latency: inventory.TypicalLatency(seed),
+		Pending: inventory.TypicalPending(),
+	}
+}

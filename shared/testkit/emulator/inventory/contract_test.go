@@ -244,6 +244,26 @@ func TestContractWithMoto(t *testing.T) {
 		t.Errorf("calls differ: inventory %v, moto %v", a, b)
 	}
 
+	// A page size above AWS's documented maximum is accepted by both. AWS
+	// documents that it answers a page of the maximum (1 000 snapshots, 500
+	// volumes); moto ignores MaxResults on these calls altogether and
+	// answers everything in one page, so it cannot tell the page size: that
+	// part is held to the documentation in TestAcceptsWhatAWSAccepts, not
+	// to moto. Here the estate is below the maxima, so both answer it whole.
+	t.Run("seeded/page sizes above the maximum", func(t *testing.T) {
+		for _, b := range []*backend{inv, moto} {
+			vols, err := b.ec2.DescribeVolumes(b.ctx, &ec2.DescribeVolumesInput{MaxResults: aws.Int32(1000)})
+			if err != nil || len(vols.Volumes) != 20 || vols.NextToken != nil {
+				t.Errorf("%s: DescribeVolumes MaxResults 1000: %d volumes, %v", b.name, len(vols.Volumes), err)
+			}
+			snaps, err := b.ec2.DescribeSnapshots(b.ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}, MaxResults: aws.Int32(2000),
+				Filters: []ec2types.Filter{f("tag:Name", "bench-snap-*")}})
+			if err != nil || len(snaps.Snapshots) != 200 || snaps.NextToken != nil {
+				t.Errorf("%s: DescribeSnapshots MaxResults 2000: %d snapshots, %v", b.name, len(snaps.Snapshots), err)
+			}
+		}
+	})
+
 	// The same mutations on both, then the same questions again.
 	for _, b := range []*backend{inv, moto} {
 		due := []ec2types.Tag{{Key: aws.String(tags.CleanupDue), Value: aws.String("2026-12-01T00:00:00Z")}, {Key: aws.String(tags.CleanupAction), Value: aws.String("delete")}}

@@ -22,13 +22,23 @@ const (
 	maxTagsPerResouce = 50
 )
 
-// Page sizes: the range AWS accepts for MaxResults on each Describe call.
-// An out-of-range value is rejected with InvalidParameterValue, never clamped.
-var pageRange = map[string][2]int{
-	"DescribeSnapshots": {5, 1000},
-	"DescribeVolumes":   {5, 500},
-	"DescribeInstances": {5, 1000},
-	"DescribeImages":    {5, 1000},
+// pageRange is the MaxResults each Describe call accepts, as the EC2 API
+// reference gives it. Below min is InvalidParameterValue. Above max, AWS
+// documents for DescribeSnapshots and DescribeVolumes that the page is
+// lowered ("This value can be between 5 and 500; if MaxResults is given a
+// value larger than 500, only 500 items are returned"), so clamp is set and
+// the server answers a page of max. DescribeInstances and DescribeImages
+// document the range but not what a larger value does: refused, the
+// stricter reading, so a caller relying on a clamp AWS never promised
+// fails here first.
+var pageRange = map[string]struct {
+	min, max int
+	clamp    bool
+}{
+	"DescribeSnapshots": {5, 1000, true},
+	"DescribeVolumes":   {5, 500, true},
+	"DescribeInstances": {5, 1000, false},
+	"DescribeImages":    {5, 1000, false},
 }
 
 // ec2Call is one EC2 request being answered.
@@ -38,7 +48,9 @@ type ec2Call struct {
 	action string
 	form   url.Values
 	w      *xw
-	now    int64
+	now    int64     // Options.Now, Unix seconds: what the call stamps
+	clock  time.Time // Options.Clock at the call: what pending snapshots are measured on
+	items  int       // resources answered (Describe) or named (batch), for Latency's PerItem
 }
 
 type ec2Action func(c *ec2Call) error
@@ -83,13 +95,22 @@ func (s *Server) serveEC2(w http.ResponseWriter, r *http.Request, st *ec2Store) 
 		s.writeEC2Error(w, apiErr("InvalidParameterValue", fmt.Sprintf("Version %q is not 2016-11-15", v)))
 		return
 	}
+	kind := ec2Kind(action)
+	if s.limiter != nil && !s.limiter.admit(st.region, action, r.PostForm) {
+		s.countThrottled("EC2." + action)
+		s.wait(r.Context(), kind, 0)
+		s.writeEC2Error(w, throttledErr())
+		return
+	}
 	out := newXW()
 	defer out.release()
 	reqID := s.requestID()
 	out.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<" + action + `Response xmlns="` + ec2Namespace + `">`)
 	out.el("requestId", reqID)
-	c := &ec2Call{s: s, st: st, action: action, form: r.PostForm, w: out, now: s.opts.Now().Unix()}
-	if err := h(c); err != nil {
+	c := &ec2Call{s: s, st: st, action: action, form: r.PostForm, w: out, now: s.opts.Now().Unix(), clock: s.clock.Now()}
+	err := h(c)
+	s.wait(r.Context(), kind, c.items)
+	if err != nil {
 		s.writeEC2Error(w, asAPIError(err))
 		return
 	}
@@ -197,6 +218,7 @@ func (c *ec2Call) list(l listing, keep pred) error {
 		for _, i := range idx {
 			if keep(i) {
 				l.emit(i)
+				c.items++
 			}
 		}
 		c.w.close(l.set)
@@ -209,8 +231,16 @@ func (c *ec2Call) list(l listing, keep pred) error {
 			return apiErr("InvalidParameterValue", c.action+" does not take MaxResults")
 		}
 		v, err := strconv.Atoi(c.form.Get("MaxResults"))
-		if err != nil || v < rng[0] || v > rng[1] {
-			return apiErr("InvalidParameterValue", fmt.Sprintf("Value ( %s ) for parameter maxResults is invalid. Expecting a value between %d and %d.", c.form.Get("MaxResults"), rng[0], rng[1]))
+		if err == nil && v > rng.max && rng.clamp {
+			v = rng.max
+		}
+		switch {
+		case err != nil:
+			return apiErr("InvalidParameterValue", fmt.Sprintf("Value ( %s ) for parameter maxResults is invalid. Expecting an integer.", c.form.Get("MaxResults")))
+		case v < rng.min:
+			return apiErr("InvalidParameterValue", fmt.Sprintf("Value ( %s ) for parameter maxResults is invalid. Expecting a value greater than %d.", c.form.Get("MaxResults"), rng.min))
+		case v > rng.max:
+			return apiErr("InvalidParameterValue", fmt.Sprintf("Value ( %s ) for parameter maxResults is invalid. Expecting a value less than or equal to %d.", c.form.Get("MaxResults"), rng.max))
 		}
 		max = v
 	}
@@ -231,6 +261,7 @@ func (c *ec2Call) list(l listing, keep pred) error {
 		}
 	}
 	c.w.close(l.set)
+	c.items = got
 	// A token only when another match exists, so N matches take exactly
 	// ceil(N / MaxResults) pages: the minimum the benchmarks measure against.
 	for ; i < l.n; i++ {
@@ -290,7 +321,7 @@ func (c *ec2Call) snapshotPred() (pred, error) {
 		case "volume-id":
 			return refPred(vals, "vol", len(st.volumes), func(i int) int32 { return st.snapshots[i].volume }), true
 		case "status":
-			return strPred(vals, func(i int) string { return stateNames[st.snapshots[i].state] }), true
+			return strPred(vals, func(i int) string { s, _ := st.snapState(i, c.clock); return stateNames[s] }), true
 		case "owner-id":
 			return strPred(vals, func(int) string { return c.s.opts.Account }), true
 		case "description":
@@ -300,7 +331,7 @@ func (c *ec2Call) snapshotPred() (pred, error) {
 		case "volume-size":
 			return intPred(vals, func(i int) int64 { return int64(st.snapshots[i].size) }), true
 		case "progress":
-			return strPred(vals, func(int) string { return "100%" }), true
+			return strPred(vals, func(i int) string { _, p := st.snapState(i, c.clock); return progressText(p) }), true
 		case "storage-tier":
 			return strPred(vals, func(int) string { return "standard" }), true
 		}
@@ -336,9 +367,11 @@ func (c *ec2Call) describeSnapshots() error {
 }
 
 // snapshotFields writes snapshot i. created answers a create call: AWS
-// reports a new snapshot as pending (it completes later); here it is stored
-// completed at once, so the next Describe finds it completed and a backup
-// run is not slowed by waiting.
+// reports a new snapshot as pending (it completes later). Unless
+// Options.Pending is set it is stored completed at once, so the next
+// Describe finds it completed and a backup run is not slowed by waiting;
+// with Options.Pending it stays pending, its progress growing, until its
+// time has passed.
 func (c *ec2Call) snapshotFields(i int, created bool) {
 	sn := &c.st.snapshots[i]
 	w := c.w
@@ -348,7 +381,8 @@ func (c *ec2Call) snapshotFields(i int, created bool) {
 	} else {
 		w.el("volumeId", "vol-ffffffff")
 	}
-	status, progress := stateNames[sn.state], "100%"
+	state, p := c.st.snapState(i, c.clock)
+	status, progress := stateNames[state], progressText(p)
 	if created {
 		status, progress = "pending", ""
 	}
@@ -388,7 +422,7 @@ func (c *ec2Call) volumePred() (pred, error) {
 		case "size":
 			return intPred(vals, func(i int) int64 { return int64(st.volumes[i].size) }), true
 		case "volume-type":
-			return strPred(vals, func(int) string { return "gp3" }), true
+			return strPred(vals, func(i int) string { return st.volumes[i].volumeType() }), true
 		case "encrypted":
 			return boolPred(vals, func(int) bool { return false }), true
 		case "availability-zone":
@@ -436,7 +470,12 @@ func (c *ec2Call) volumeItem(i int, region string) {
 	}
 	w.close("attachmentSet")
 	c.tagSet(v.tags)
-	w.el("volumeType", "gp3").elInt("iops", 3000).elInt("throughput", 125).elBool("encrypted", false).elBool("multiAttachEnabled", false)
+	// st1 and sc1 have no provisioned IOPS or throughput to report.
+	w.el("volumeType", v.volumeType())
+	if !v.hdd {
+		w.elInt("iops", 3000).elInt("throughput", 125)
+	}
+	w.elBool("encrypted", false).elBool("multiAttachEnabled", false)
 	w.close("item")
 }
 
@@ -537,19 +576,39 @@ func (c *ec2Call) describeInstanceAttribute() error {
 	}
 	in := &c.st.instances[i]
 	c.w.el("instanceId", id)
+	c.items = 1
+	// Every attribute the API documents (InstanceAttributeName) is
+	// answered, with what a plain EBS-backed HVM instance would carry.
+	w := c.w
+	boolAttr := func(name string, v bool) { w.open(name).elBool("value", v).close(name) }
+	strAttr := func(name, v string) { w.open(name).el("value", v).close(name) }
 	switch attr := c.form.Get("Attribute"); attr {
 	case "disableApiTermination":
-		c.w.open("disableApiTermination").elBool("value", in.noTerm).close("disableApiTermination")
-	case "disableApiStop":
-		c.w.open("disableApiStop").elBool("value", false).close("disableApiStop")
+		boolAttr(attr, in.noTerm)
+	case "disableApiStop", "ebsOptimized":
+		boolAttr(attr, false)
+	case "enaSupport", "sourceDestCheck":
+		boolAttr(attr, true)
 	case "instanceType":
-		c.w.open("instanceType").el("value", instanceTypes[in.typ]).close("instanceType")
+		strAttr(attr, instanceTypes[in.typ])
 	case "instanceInitiatedShutdownBehavior":
-		c.w.open("instanceInitiatedShutdownBehavior").el("value", "stop").close("instanceInitiatedShutdownBehavior")
+		strAttr(attr, "stop")
 	case "rootDeviceName":
-		c.w.open("rootDeviceName").el("value", devices[0]).close("rootDeviceName")
+		strAttr(attr, devices[0])
+	case "kernel", "ramdisk", "userData", "sriovNetSupport", "productCodes", "groupSet":
+		w.raw("<" + attr + "/>") // none set
+	case "enclaveOptions":
+		w.open(attr).elBool("enabled", false).close(attr)
+	case "blockDeviceMapping":
+		w.open(attr)
+		for _, v := range in.volumes {
+			vol := &c.st.volumes[v]
+			w.open("item").el("deviceName", devices[vol.device]).open("ebs").elID("volumeId", "vol", int(v))
+			w.el("status", "attached").elTime("attachTime", in.launched).elBool("deleteOnTermination", vol.root).close("ebs").close("item")
+		}
+		w.close(attr)
 	default:
-		return apiErr("InvalidParameterValue", fmt.Sprintf("Value (%s) for parameter attribute is invalid. Supported here: disableApiTermination, disableApiStop, instanceType, instanceInitiatedShutdownBehavior, rootDeviceName", attr))
+		return apiErr("InvalidParameterValue", fmt.Sprintf("Value (%s) for parameter attribute is invalid. Unknown attribute.", attr))
 	}
 	return nil
 }
@@ -688,6 +747,7 @@ func (c *ec2Call) describeAddresses() error {
 		w.el("networkBorderGroup", c.region())
 		c.tagSet(a.tags)
 		w.close("item")
+		c.items++
 	}
 	w.close("addressesSet")
 	return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // resourceRef is a resource named in CreateTags/DeleteTags.
@@ -63,6 +64,7 @@ func (c *ec2Call) resources() ([]resourceRef, error) {
 		}
 		refs = append(refs, r)
 	}
+	c.items = len(refs)
 	return refs, nil
 }
 
@@ -82,13 +84,17 @@ func queryTags(c *ec2Call, prefix string) ([]Tag, error) {
 	}
 }
 
+// validTag holds a tag to EC2's restrictions: a key of 1 to 128 Unicode
+// characters not starting with aws: (in any case), a value of up to 256
+// Unicode characters (the EC2 user guide's "Tag restrictions"; characters,
+// not bytes: a key of 128 accented letters is accepted).
 func validTag(k, v string) error {
 	switch {
-	case k == "" || len(k) > 128:
+	case k == "" || utf8.RuneCountInString(k) > 128:
 		return apiErr("InvalidParameterValue", fmt.Sprintf("Tag key '%s' must be 1 to 128 characters", k))
 	case strings.HasPrefix(strings.ToLower(k), "aws:"):
 		return apiErr("InvalidParameterValue", fmt.Sprintf("Tag key '%s' is invalid: keys starting with 'aws:' are reserved for internal use", k))
-	case len(v) > 256:
+	case utf8.RuneCountInString(v) > 256:
 		return apiErr("InvalidParameterValue", fmt.Sprintf("Tag value of '%s' exceeds 256 characters", k))
 	}
 	return nil
@@ -205,13 +211,16 @@ func (c *ec2Call) volume(id string) (int, error) {
 	return i, nil
 }
 
-// newSnapshot appends a completed snapshot of volume v (the create call
-// still answers pending, as AWS does: see snapshotFields).
+// newSnapshot appends a snapshot of volume v: completed, or pending with
+// Options.Pending (the create call answers pending either way, as AWS
+// does: see snapshotFields).
 func (c *ec2Call) newSnapshot(v int, desc string, tags []Tag) int {
 	vol := &c.st.volumes[v]
 	c.st.snapshots = append(c.st.snapshots, snapshot{start: c.now, volume: int32(v), size: vol.size,
 		tags: c.st.tags.intern(tags), desc: c.st.str(desc), state: snapCompleted})
-	return len(c.st.snapshots) - 1
+	i := len(c.st.snapshots) - 1
+	c.startPending(i)
+	return i
 }
 
 func (c *ec2Call) createSnapshot() error {
@@ -226,6 +235,9 @@ func (c *ec2Call) createSnapshot() error {
 		return err
 	}
 	if err := c.dryRun(); err != nil {
+		return err
+	}
+	if err := c.admitSnapshots([]int{v}); err != nil {
 		return err
 	}
 	i := c.newSnapshot(v, c.form.Get("Description"), tags)
@@ -264,14 +276,22 @@ func (c *ec2Call) createSnapshots() error {
 	if err := c.dryRun(); err != nil {
 		return err
 	}
-	desc := c.form.Get("Description")
-	c.w.open("snapshotSet")
+	var vols []int
 	for _, v32 := range c.st.instances[in].volumes {
 		v := int(v32)
-		vol := c.st.volumes[v]
-		if excluded[v] || (excludeBoot && vol.device == 0) {
+		if excluded[v] || (excludeBoot && c.st.volumes[v].device == 0) {
 			continue
 		}
+		vols = append(vols, v)
+	}
+	if err := c.admitSnapshots(vols); err != nil {
+		return err
+	}
+	desc := c.form.Get("Description")
+	c.w.open("snapshotSet")
+	for _, v := range vols {
+		vol := c.st.volumes[v]
+		c.items++
 		all := tags
 		if copyVolumeTags {
 			all = append(append([]Tag(nil), c.st.tags.get(vol.tags)...), tags...)
@@ -308,6 +328,8 @@ func (c *ec2Call) deleteSnapshot() error {
 		return err
 	}
 	c.st.snapshots[i].state = stateGone
+	// A snapshot deleted while pending stays in c.st.pending: AWS counts it
+	// against its volume's limit until it would have completed.
 	c.w.elBool("return", true)
 	return nil
 }
@@ -376,6 +398,7 @@ func (c *ec2Call) instanceIDs(limit int) ([]int, error) {
 		}
 		out = append(out, i)
 	}
+	c.items = len(out)
 	return out, nil
 }
 

@@ -7,6 +7,12 @@
 //
 // Point the SDK at it with AWS_ENDPOINT_URL=srv.URL (plus dummy
 // credentials); ec2client.New and s3client.New work unchanged.
+//
+// By default it answers at once and never throttles. Options.Limits,
+// Latency and Pending make it behave like an account in a region instead:
+// EC2's token buckets with RequestLimitExceeded, latency per call kind,
+// snapshots that stay pending under AWS's per-volume limits
+// (docs/inventory-server.md, "A realistic account").
 package inventory
 
 import (
@@ -31,6 +37,41 @@ type Options struct {
 	Account string
 	// Now stamps what the server creates. Default time.Now.
 	Now func() time.Time
+
+	// What follows makes the server behave like a real account; each part
+	// is off unless set, and the contract tests against moto run with all
+	// of it off.
+
+	// Clock is the time that passes inside the server: token buckets refill,
+	// pending snapshots progress and latency is slept on it. Default
+	// RealClock(); tests give a FakeClock.
+	Clock Clock
+	// Limits throttle EC2 calls with AWS's token buckets (AWSLimits()).
+	Limits *Limits
+	// Latency delays answers by the kind of call (TypicalLatency(seed)).
+	Latency *Latency
+	// Pending keeps new snapshots pending for a while, and enforces AWS's
+	// limit on snapshots in progress per volume.
+	Pending *PendingSnapshots
+}
+
+func (o Options) validate() error {
+	if o.Limits != nil {
+		if err := o.Limits.validate(); err != nil {
+			return err
+		}
+	}
+	if o.Latency != nil {
+		if err := o.Latency.validate(); err != nil {
+			return err
+		}
+	}
+	if o.Pending != nil {
+		if err := o.Pending.validate(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Server is a running inventory server.
@@ -45,9 +86,14 @@ type Server struct {
 
 	s3 *s3Store // S3's bucket namespace is global
 
-	mu      sync.Mutex
-	calls   map[string]int64
-	regions map[string]*ec2Store // EC2 is regional: a job fanning out over regions sees only what was seeded in each
+	clock   Clock
+	limiter *limiter // nil: not throttled
+	delayer *delayer // nil: no latency
+
+	mu        sync.Mutex
+	calls     map[string]int64
+	throttled map[string]int64
+	regions   map[string]*ec2Store // EC2 is regional: a job fanning out over regions sees only what was seeded in each
 }
 
 // Start listens on a loopback address and serves until Stop.
@@ -61,6 +107,12 @@ func Start(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Clock == nil {
+		opts.Clock = RealClock()
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	host, _, err := net.SplitHostPort(opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: address %q: %w", opts.Addr, err)
@@ -72,8 +124,14 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inventory: listen: %w", err)
 	}
-	s := &Server{opts: opts, ln: ln, URL: "http://" + ln.Addr().String(),
-		calls: map[string]int64{}, regions: map[string]*ec2Store{}, s3: newS3Store()}
+	s := &Server{opts: opts, ln: ln, URL: "http://" + ln.Addr().String(), clock: opts.Clock,
+		calls: map[string]int64{}, throttled: map[string]int64{}, regions: map[string]*ec2Store{}, s3: newS3Store()}
+	if opts.Limits != nil {
+		s.limiter = newLimiter(opts.Limits, opts.Clock)
+	}
+	if opts.Latency != nil {
+		s.delayer = newDelayer(opts.Latency)
+	}
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.http.Serve(ln) }()
 	return s, nil
@@ -115,17 +173,49 @@ func (s *Server) Calls() map[string]int64 {
 	return maps.Clone(s.calls)
 }
 
-// Reset zeroes the call counts; the estate stays.
+// Throttled are the requests answered RequestLimitExceeded (Options.Limits),
+// by "Service.Operation"; they are counted in Calls too.
+func (s *Server) Throttled() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.throttled)
+}
+
+// Reset zeroes the call counts; the estate and the token buckets stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	s.calls = map[string]int64{}
+	s.throttled = map[string]int64{}
 	s.mu.Unlock()
+}
+
+// Refill fills every token bucket (Options.Limits), as after a long rest:
+// a benchmark calls it between runs so that each starts from the same
+// account, not from what the run before left in the buckets.
+func (s *Server) Refill() {
+	if s.limiter != nil {
+		s.limiter.refill()
+	}
 }
 
 func (s *Server) count(op string) {
 	s.mu.Lock()
 	s.calls[op]++
 	s.mu.Unlock()
+}
+
+func (s *Server) countThrottled(op string) {
+	s.mu.Lock()
+	s.throttled[op]++
+	s.mu.Unlock()
+}
+
+// wait sleeps out the latency of one call (Options.Latency).
+func (s *Server) wait(ctx context.Context, kind callKind, items int) {
+	if s.delayer == nil {
+		return
+	}
+	s.clock.Sleep(ctx, s.delayer.delay(kind, items))
 }
 
 func (s *Server) region(name string) *ec2Store {

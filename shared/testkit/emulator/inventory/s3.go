@@ -138,6 +138,7 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request) {
 	out := newXW()
 	defer out.release()
 	status, err := s.s3Call(op, r, s.s3, out)
+	s.wait(r.Context(), s3Kind(op), 0)
 	reqID := s.requestID()
 	w.Header().Set("x-amz-request-id", reqID)
 	if err != nil {

@@ -35,6 +35,12 @@ type Spec struct {
 	Scheduled int
 	Schedule  string // default DefaultSchedule
 
+	// HDDVolumes of the Volumes, the last ones, are st1 (throughput-optimized
+	// HDD, 500 GiB) instead of gp3: AWS allows one snapshot of such a volume
+	// in progress at a time (Options.Pending), not five. They are never an
+	// instance's root volume (st1 cannot boot).
+	HDDVolumes int
+
 	// Now is the moment the estate is seen from; creation times spread
 	// evenly (in a shuffled order) over [Now-MaxAge, Now].
 	Now    time.Time     // default: the server's clock
@@ -54,6 +60,9 @@ func (sp Spec) Validate() error {
 	}
 	if sp.Images > sp.Snapshots {
 		return fmt.Errorf("inventory spec: Images=%d is invalid: accepts at most Snapshots (%d), one snapshot per image", sp.Images, sp.Snapshots)
+	}
+	if roots := min(sp.Volumes, sp.Instances); sp.HDDVolumes < 0 || sp.HDDVolumes > sp.Volumes-roots {
+		return fmt.Errorf("inventory spec: HDDVolumes=%d is invalid: accepts 0 to Volumes minus the instances' root volumes (%d)", sp.HDDVolumes, sp.Volumes-roots)
 	}
 	if sp.Addresses > 65536 {
 		return fmt.Errorf("inventory spec: Addresses=%d is invalid: accepts 0 to 65536 (one 198.18.0.0/16 address each)", sp.Addresses)
@@ -135,6 +144,9 @@ func (s *Server) Seed(spec Spec) error {
 		v := &st.volumes[i]
 		v.created = at(i, spec.Volumes)
 		v.size = int32(8 << (i % 4)) // 8, 16, 32, 64 GiB
+		if i >= spec.Volumes-spec.HDDVolumes {
+			v.hdd, v.size = true, 500
+		}
 		v.instance, v.snapshot, v.state = -1, -1, volAvailable
 		v.az = uint8(i % len(zones))
 		// Volume i < Instances is instance i's root; the next Instances

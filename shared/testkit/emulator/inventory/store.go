@@ -203,6 +203,14 @@ type volume struct {
 	az       uint8
 	device   uint8 // index into devices while attached
 	root     bool  // deleted with its instance
+	hdd      bool  // st1 (Spec.HDDVolumes), else gp3
+}
+
+func (v *volume) volumeType() string {
+	if v.hdd {
+		return "st1"
+	}
+	return "gp3"
 }
 
 type instance struct {
@@ -255,11 +263,13 @@ type ec2Store struct {
 	instances []instance
 	images    []image
 	addresses []address
-	inUse     map[int32]int32 // snapshot -> image that needs it
+	inUse     map[int32]int32      // snapshot -> image that needs it
+	pending   map[int32]inProgress // snapshots in progress (Options.Pending)
 }
 
 func newEC2Store(region string) *ec2Store {
-	return &ec2Store{region: region, inUse: map[int32]int32{}, tags: newTagTable(), strs: []string{""}, strIndex: map[string]uint32{"": 0}}
+	return &ec2Store{region: region, inUse: map[int32]int32{}, pending: map[int32]inProgress{}, tags: newTagTable(),
+		strs: []string{""}, strIndex: map[string]uint32{"": 0}}
 }
 
 func (s *ec2Store) str(v string) uint32 {
