@@ -217,7 +217,8 @@ func Policies(c Config) map[string][]Statement {
 			Statement{Sid: "FollowUpInvocation", Actions: []string{"lambda:InvokeFunction"}, Resources: []string{a.function(c.FunctionName("cleanup"))}},
 		)...),
 		"alarm": common(
-			Statement{Sid: "ReadHasNoResourceLevelResourceStar", Actions: []string{"cloudwatch:DescribeAlarms", "ec2:DescribeInstances", "ec2:DescribeVolumes"}, Resources: []string{"*"}},
+			// DescribeSnapshots: a snapshot reaction whose answer was lost looks for what it took.
+			Statement{Sid: "ReadHasNoResourceLevelResourceStar", Actions: []string{"cloudwatch:DescribeAlarms", "ec2:DescribeInstances", "ec2:DescribeVolumes", "ec2:DescribeSnapshots"}, Resources: []string{"*"}},
 			// The reaction confirms the event's state against the alarm's own history.
 			Statement{Sid: "AlarmTags", Actions: []string{"cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:DescribeAlarmHistory"}, Resources: alarms},
 			Statement{Sid: "Ec2Reactions", Actions: []string{"ec2:StopInstances", "ec2:StartInstances", "ec2:RebootInstances", "ec2:TerminateInstances"}, Resources: instances},

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws-commander/commander/shared/alarm/alarmevent"
+	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/tags"
@@ -77,33 +79,74 @@ func (h *Handler) act(ctx context.Context, c Clients, ev alarmevent.Event, st St
 	}
 }
 
+// snapshot takes the reaction's snapshots, tagged with the event id (the
+// run key): CreateSnapshot(s) has no client token, so after a lost answer
+// CreateOnce looks for what this event took of the target before trying
+// again. A delivery of the event whose reaction was not remembered (it
+// failed after the snapshot was taken) looks first: one narrow
+// DescribeSnapshots, and what it finds is the reaction's.
 func snapshot(ctx context.Context, api EC2API, st Step, ev alarmevent.Event, now time.Time, dryRun bool) (string, error) {
 	tagMap := tags.Managed(truncate("alarm "+ev.AlarmName, maxTagValue), now)
-	tagMap[tags.RunKey] = ev.ID
+	tagMap[tags.RunKey] = truncate(ev.ID, maxTagValue)
 	tagMap[AlarmTag] = truncate(ev.AlarmName, maxTagValue)
+	source := ec2client.Filter("volume-id", st.ID)
+	if st.Kind != Volume {
+		tagMap[tags.SourceInstance] = st.ID
+		source = ec2client.Filter("tag:"+tags.SourceInstance, st.ID)
+	}
 	var list []ec2types.Tag
 	for k, v := range tagMap {
 		list = append(list, ec2types.Tag{Key: aws.String(k), Value: aws.String(v)})
 	}
 	spec := []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSnapshot, Tags: list}}
 	desc := truncate(fmt.Sprintf("commander: alarm %s went %s (event %s)", ev.AlarmName, ev.State.Value, ev.ID), 255)
+	find := func(ctx context.Context) ([]string, bool, error) {
+		l, err := ec2client.FindSnapshots(ctx, api, ec2client.Filter("tag:"+tags.RunKey, tagMap[tags.RunKey]), source)
+		var ids []string
+		for _, s := range l {
+			ids = append(ids, aws.ToString(s.SnapshotId))
+		}
+		return ids, len(ids) > 0, err
+	}
+	if !dryRun {
+		ids, found, err := find(ctx)
+		if err != nil {
+			return "", fmt.Errorf("look for an earlier delivery's snapshots: %w", err)
+		}
+		if found {
+			return "snapshots " + strings.Join(ids, ", ") + " (taken by an earlier delivery of this event)", nil
+		}
+	}
 	if st.Kind == Volume {
-		out, err := api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(st.ID), Description: aws.String(desc), TagSpecifications: spec, DryRun: aws.Bool(dryRun)})
+		ids, err := awsclient.CreateOnce(ctx, func(ctx context.Context) ([]string, error) {
+			out, err := api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: aws.String(st.ID), Description: aws.String(desc), TagSpecifications: spec, DryRun: aws.Bool(dryRun)},
+				ec2client.NoBlindRetry)
+			if err != nil {
+				return nil, err
+			}
+			return []string{aws.ToString(out.SnapshotId)}, nil
+		}, find)
 		if err != nil {
 			return "", err
 		}
-		return "snapshot " + aws.ToString(out.SnapshotId), nil
+		return "snapshot " + strings.Join(ids, ", "), nil
 	}
-	out, err := api.CreateSnapshots(ctx, &ec2.CreateSnapshotsInput{
-		InstanceSpecification: &ec2types.InstanceSpecification{InstanceId: aws.String(st.ID), ExcludeBootVolume: aws.Bool(false)},
-		Description:           aws.String(desc), TagSpecifications: spec, DryRun: aws.Bool(dryRun),
-	})
+	ids, err := awsclient.CreateOnce(ctx, func(ctx context.Context) ([]string, error) {
+		out, err := api.CreateSnapshots(ctx, &ec2.CreateSnapshotsInput{
+			InstanceSpecification: &ec2types.InstanceSpecification{InstanceId: aws.String(st.ID), ExcludeBootVolume: aws.Bool(false)},
+			Description:           aws.String(desc), TagSpecifications: spec, DryRun: aws.Bool(dryRun),
+		}, ec2client.NoBlindRetry)
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for _, s := range out.Snapshots {
+			ids = append(ids, aws.ToString(s.SnapshotId))
+		}
+		return ids, nil
+	}, find)
 	if err != nil {
 		return "", err
-	}
-	var ids []string
-	for _, s := range out.Snapshots {
-		ids = append(ids, aws.ToString(s.SnapshotId))
 	}
 	return "snapshots " + strings.Join(ids, ", "), nil
 }

@@ -75,7 +75,12 @@ type env struct {
 
 func setup(t *testing.T, vars map[string]string) *env {
 	t.Helper()
-	cfg := emulatortest.Config(t)
+	return setupWith(t, vars, emulatortest.Config(t))
+}
+
+// setupWith is setup against the moto cfg reaches.
+func setupWith(t *testing.T, vars map[string]string, cfg aws.Config) *env {
+	t.Helper()
 	f := alarmtest.New(t, cfg)
 	get := func(k string) string {
 		if v, ok := vars[k]; ok {

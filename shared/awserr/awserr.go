@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -131,6 +132,41 @@ func IgnoreNotFound(err error) error {
 func Retryable(err error) bool {
 	k := Classify(err)
 	return k == Throttled || k == Unavailable
+}
+
+// Refused reports whether err certainly means the request did not take
+// effect, so that sending it again cannot make a second resource: AWS
+// answered and said no before doing anything (throttled, denied, invalid,
+// not found, in conflict, a dry run), or no connection was ever made (a
+// dial error, name resolution included), so nothing was sent.
+//
+// Everything else is ambiguous: the request may have landed and only its
+// answer was lost. A 5xx (EC2's InternalError, a 503 without a throttling
+// code), a timeout, a connection reset or closed after the request went
+// out, our context ending during the call, and any error we do not know.
+// nil is neither: it is not a failure.
+func Refused(err error) bool {
+	if err == nil {
+		return false
+	}
+	switch Classify(err) {
+	case Throttled, AccessDenied, InvalidInput, NotFound, Conflict, DryRunOK:
+		return true
+	case Canceled, Unavailable:
+		return false
+	}
+	return neverSent(err)
+}
+
+// neverSent is true for a connection that failed before it was open: no
+// byte of the request reached anyone.
+func neverSent(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // Details are the parts of an AWS error a person needs to act on it.

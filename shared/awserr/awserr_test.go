@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -70,6 +73,59 @@ func TestClassify(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			if got := Classify(c.err); got != c.want {
 				t.Errorf("Classify = %s, want %s", got, c.want)
+			}
+		})
+	}
+}
+
+// sendErr is a failed HTTP attempt as the SDK returns it.
+func sendErr(err error) error {
+	return &smithy.OperationError{ServiceID: "EC2", OperationName: "CreateSnapshot",
+		Err: &smithyhttp.RequestSendError{Err: &url.Error{Op: "Post", URL: "https://ec2.us-east-1.amazonaws.com/", Err: err}}}
+}
+
+type timeout struct{}
+
+func (timeout) Error() string   { return "i/o timeout" }
+func (timeout) Timeout() bool   { return true }
+func (timeout) Temporary() bool { return true }
+
+// Refused decides whether a create may be sent again: only what certainly
+// did not take effect.
+func TestRefused(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil is no failure", nil, false},
+		{"ec2 throttled: refused before processing", apiErr("RequestLimitExceeded"), true},
+		{"ec2 throttled in a 503", &smithy.OperationError{ServiceID: "EC2", OperationName: "CreateSnapshot",
+			Err: &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 503}},
+				Err: &smithy.GenericAPIError{Code: "RequestLimitExceeded"}}}}, true},
+		{"http 429", httpErr(429), true},
+		{"access denied", apiErr("UnauthorizedOperation"), true},
+		{"invalid input", apiErr("InvalidParameterValue"), true},
+		{"source not found", apiErr("InvalidVolume.NotFound"), true},
+		{"conflict", apiErr("IncorrectState"), true},
+		{"dry run", apiErr("DryRunOperation"), true},
+		{"dial refused: nothing sent", sendErr(&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}), true},
+		{"name not resolved: nothing sent", sendErr(&net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "ec2.example", IsNotFound: true}}), true},
+		{"ec2 internal error: may have landed", apiErr("InternalError"), false},
+		{"http 500 without code", httpErr(500), false},
+		{"http 503 without code", httpErr(503), false},
+		{"reset after sending", sendErr(&net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}), false},
+		{"connection closed before the answer", sendErr(io.ErrUnexpectedEOF), false},
+		{"timeout", sendErr(timeout{}), false},
+		{"our deadline during the call", sendErr(context.DeadlineExceeded), false},
+		{"canceled", fmt.Errorf("create: %w", context.Canceled), false},
+		{"unknown code", apiErr("SomethingNew"), false},
+		{"plain error", errors.New("boom"), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Refused(c.err); got != c.want {
+				t.Errorf("Refused(%v) = %v, want %v", c.err, got, c.want)
 			}
 		})
 	}

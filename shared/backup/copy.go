@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
 	"github.com/aws-commander/commander/shared/backup/retention"
 	"github.com/aws-commander/commander/shared/guard"
 	"github.com/aws-commander/commander/shared/report"
@@ -96,7 +98,19 @@ func (ru *run) copies(ctx context.Context, reg Region, managed *managedSet) erro
 			if p.CopyKMSKey != "" {
 				in.KmsKeyId = aws.String(p.CopyKMSKey)
 			}
-			out, err := api.CopySnapshot(ctx, in)
+			// CopySnapshot has no client token (CopyImage has): after a lost
+			// answer, look for the copy of this source in the destination.
+			out, err := awsclient.CreateOnce(ctx,
+				func(ctx context.Context) (*ec2.CopySnapshotOutput, error) {
+					return api.CopySnapshot(ctx, in, ec2client.NoBlindRetry)
+				},
+				func(ctx context.Context) (*ec2.CopySnapshotOutput, bool, error) {
+					l, err := ec2client.FindSnapshots(ctx, api, ec2client.Filter("tag:"+CopyOf, s.ID))
+					if err != nil || len(l) == 0 {
+						return nil, false, err
+					}
+					return &ec2.CopySnapshotOutput{SnapshotId: l[0].SnapshotId}, true, nil
+				})
 			if err != nil {
 				ru.add(reg.Name, TypeSnapshot, res, ActionCopy, report.Failed, why, err)
 				continue

@@ -20,7 +20,7 @@ import (
 // Tags only this job sets, on the snapshots it makes.
 const (
 	SourceVolume   = "commander:source-volume"
-	SourceInstance = "commander:source-instance"
+	SourceInstance = tags.SourceInstance
 	AWSBackupTag   = "aws:backup:source-resource"
 	createdBy      = "commander-backup"
 	maxEC2Tags     = 50

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/backup/retention"
 	"github.com/aws-commander/commander/shared/guard"
@@ -159,11 +161,23 @@ func (ru *run) create(ctx context.Context, reg Region, u unit) (map[string]exist
 	if u.instance == "" {
 		t := u.targets[0]
 		tl := snapshotTags(t, t.Policy, ru.key, ru.Settings.ProtectTag, ru.now)
-		out, err := api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{
+		in := &ec2.CreateSnapshotInput{
 			VolumeId:          aws.String(t.VolumeID),
 			Description:       aws.String(fmt.Sprintf("AWS Commander backup of %s (policy %s)", t.VolumeID, t.Policy)),
 			TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: tl}},
-		})
+		}
+		// No client token: after a lost answer, look for this run's snapshot of the volume.
+		out, err := awsclient.CreateOnce(ctx,
+			func(ctx context.Context) (*ec2.CreateSnapshotOutput, error) {
+				return api.CreateSnapshot(ctx, in, ec2client.NoBlindRetry)
+			},
+			func(ctx context.Context) (*ec2.CreateSnapshotOutput, bool, error) {
+				l, err := ec2client.FindSnapshots(ctx, api, ec2client.Filter("tag:"+tags.RunKey, tagValue(ru.key)), ec2client.Filter("volume-id", t.VolumeID))
+				if err != nil || len(l) == 0 {
+					return nil, false, err
+				}
+				return &ec2.CreateSnapshotOutput{SnapshotId: l[0].SnapshotId, State: l[0].State}, true, nil
+			})
 		if err != nil {
 			return nil, fmt.Errorf("create snapshot of %s: %w", t.VolumeID, err)
 		}
@@ -177,11 +191,28 @@ func (ru *run) create(ctx context.Context, reg Region, u unit) (map[string]exist
 		lists[t.VolumeID] = snapshotTags(t, t.Policy, ru.key, ru.Settings.ProtectTag, ru.now)
 	}
 	common := commonTags(lists)
-	out, err := api.CreateSnapshots(ctx, &ec2.CreateSnapshotsInput{
+	in := &ec2.CreateSnapshotsInput{
 		InstanceSpecification: &types.InstanceSpecification{InstanceId: aws.String(u.instance), ExcludeBootVolume: aws.Bool(ru.Config.ExcludeRoot)},
 		Description:           aws.String(fmt.Sprintf("AWS Commander backup of %s (policy %s)", u.instance, u.targets[0].Policy)),
 		TagSpecifications:     []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: common}},
-	})
+	}
+	// No client token: after a lost answer, look for this run's set of the
+	// instance (the run key and the source instance are among the common tags).
+	out, err := awsclient.CreateOnce(ctx,
+		func(ctx context.Context) (*ec2.CreateSnapshotsOutput, error) {
+			return api.CreateSnapshots(ctx, in, ec2client.NoBlindRetry)
+		},
+		func(ctx context.Context) (*ec2.CreateSnapshotsOutput, bool, error) {
+			l, err := ec2client.FindSnapshots(ctx, api, ec2client.Filter("tag:"+tags.RunKey, tagValue(ru.key)), ec2client.Filter("tag:"+SourceInstance, u.instance))
+			if err != nil || len(l) == 0 {
+				return nil, false, err
+			}
+			found := &ec2.CreateSnapshotsOutput{}
+			for _, s := range l {
+				found.Snapshots = append(found.Snapshots, types.SnapshotInfo{SnapshotId: s.SnapshotId, VolumeId: s.VolumeId, State: s.State})
+			}
+			return found, true, nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("create snapshots of %s: %w", u.instance, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awsclient/ec2client"
 	"github.com/aws-commander/commander/shared/tags"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -102,11 +104,25 @@ func finalSnapshot(ctx context.Context, r *run, api EC2API, region, volume strin
 	for _, k := range sortedStrings(tg) {
 		list = append(list, types.Tag{Key: aws.String(k), Value: aws.String(tg[k])})
 	}
-	created, err := api.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{
+	in := &ec2.CreateSnapshotInput{
 		VolumeId:          aws.String(volume),
 		Description:       aws.String("Final snapshot of " + volume + " before cleanup deleted it"),
 		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeSnapshot, Tags: list}},
-	})
+	}
+	// No client token: after a lost answer, look for the volume's final
+	// snapshot (the tag that makes it one is its idempotency key, whatever
+	// run took it, as for the run's set).
+	created, err := awsclient.CreateOnce(ctx,
+		func(ctx context.Context) (*ec2.CreateSnapshotOutput, error) {
+			return api.CreateSnapshot(ctx, in, ec2client.NoBlindRetry)
+		},
+		func(ctx context.Context) (*ec2.CreateSnapshotOutput, bool, error) {
+			l, err := ec2client.FindSnapshots(ctx, api, filter("tag:"+FinalSnapshotOf, volume), filter("volume-id", volume))
+			if err != nil || len(l) == 0 {
+				return nil, false, err
+			}
+			return &ec2.CreateSnapshotOutput{SnapshotId: l[0].SnapshotId, State: l[0].State}, true, nil
+		})
 	if err != nil {
 		return "", fmt.Errorf("final snapshot: %w", err)
 	}

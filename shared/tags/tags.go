@@ -9,18 +9,19 @@ import (
 )
 
 const (
-	Protect       = "commander:protect"       // "true": never stopped, terminated or deleted (key configurable: COMMANDER_PROTECT_TAG)
-	Backup        = "commander:backup"        // backup policy name on a volume, instance or bucket
-	BackupPolicy  = "commander:backup-policy" // on a snapshot: the policy it was made under
-	ManagedBy     = "commander:managed-by"    // "commander" on everything this system created
-	CreatedAt     = "commander:created-at"    // RFC 3339
-	CreatedBy     = "commander:created-by"    // IAM identity or request id
-	OnAlarm       = "commander:on-alarm"      // on an alarm: reaction on ALARM
-	OnOK          = "commander:on-ok"         // on an alarm: reaction on the way back to OK
-	ExpiresAt     = "commander:expires-at"    // RFC 3339: cleanup may remove it after
-	CleanupDue    = "commander:cleanup-due"   // RFC 3339: set by cleanup's mark step
-	CleanupAction = "commander:cleanup-action"
-	RunKey        = "commander:run" // idempotency key of the run that made it
+	Protect        = "commander:protect"       // "true": never stopped, terminated or deleted (key configurable: COMMANDER_PROTECT_TAG)
+	Backup         = "commander:backup"        // backup policy name on a volume, instance or bucket
+	BackupPolicy   = "commander:backup-policy" // on a snapshot: the policy it was made under
+	ManagedBy      = "commander:managed-by"    // "commander" on everything this system created
+	CreatedAt      = "commander:created-at"    // RFC 3339
+	CreatedBy      = "commander:created-by"    // IAM identity or request id
+	OnAlarm        = "commander:on-alarm"      // on an alarm: reaction on ALARM
+	OnOK           = "commander:on-ok"         // on an alarm: reaction on the way back to OK
+	ExpiresAt      = "commander:expires-at"    // RFC 3339: cleanup may remove it after
+	CleanupDue     = "commander:cleanup-due"   // RFC 3339: set by cleanup's mark step
+	CleanupAction  = "commander:cleanup-action"
+	RunKey         = "commander:run"             // idempotency key of the run that made it
+	SourceInstance = "commander:source-instance" // on a snapshot: the instance whose set it belongs to
 	// Office hours: the schedule an instance keeps to, an override that
 	// holds it ("running|stopped [until <RFC 3339>]"), and what the
 	// scheduler last enforced on it ("stopped@<RFC 3339>"), so it acts only

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/testkit/emulator"
+	"github.com/aws-commander/commander/shared/testkit/emulator/faultproxy"
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
@@ -143,4 +144,28 @@ func Function(t testing.TB, fn string, env map[string]string) *emulator.Function
 		f.Stop()
 	})
 	return f
+}
+
+// Faulty is a fresh moto behind a fault proxy (opts, its Target set here):
+// faulty reaches moto through the proxy with attempts per call, direct
+// reaches moto itself, for the checks. The proxy stops with the test.
+func Faulty(t testing.TB, opts faultproxy.Options, attempts int) (faulty, direct aws.Config, proxy *faultproxy.Proxy) {
+	t.Helper()
+	m := Moto(t)
+	direct, err := awsclient.Load(context.Background(), m.Env()["AWS_REGION"], 3)
+	if err != nil {
+		t.Fatalf("load config: %v", err)
+	}
+	opts.Target = m.URL
+	proxy, err = faultproxy.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Stop)
+	t.Setenv("AWS_ENDPOINT_URL", proxy.URL)
+	faulty, err = awsclient.Load(context.Background(), m.Env()["AWS_REGION"], attempts)
+	if err != nil {
+		t.Fatalf("load config: %v", err)
+	}
+	return faulty, direct, proxy
 }

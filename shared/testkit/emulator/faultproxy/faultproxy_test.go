@@ -26,23 +26,7 @@ func TestMain(m *testing.M) { emulatortest.Main(m) }
 // through returns clients' config pointed at a fault proxy in front of moto.
 func through(t *testing.T, opts faultproxy.Options, attempts int) (aws.Config, aws.Config, *faultproxy.Proxy) {
 	t.Helper()
-	moto := emulatortest.Moto(t)
-	direct, err := awsclient.Load(context.Background(), "us-east-1", 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Target = moto.URL
-	p, err := faultproxy.Start(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Stop)
-	t.Setenv("AWS_ENDPOINT_URL", p.URL)
-	faulty, err := awsclient.Load(context.Background(), "us-east-1", attempts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return faulty, direct, p
+	return emulatortest.Faulty(t, opts, attempts)
 }
 
 // With 20 % of mutating calls throttled and 5 % of all calls failing, the
@@ -123,5 +107,68 @@ func TestListingFailsLoudlyAfterRetries(t *testing.T) {
 	}
 	if proxy.Faults() != 3 || counter.Retries() != 2 {
 		t.Errorf("faults %d, retries %d; want 3 attempts = 1 call + 2 retries", proxy.Faults(), counter.Retries())
+	}
+}
+
+// A lost answer is an answer to a call that took effect. Sent again
+// blindly, as the SDK does by default, a create without a client token
+// makes a second snapshot; through awsclient.CreateOnce, with its key in
+// the tags, it makes one.
+func TestLostAnswers(t *testing.T) {
+	cases := []struct {
+		name  string
+		once  bool
+		want  int
+		fails bool
+	}{
+		{name: "plain SDK create: a duplicate", once: false, want: 2, fails: true},
+		{name: "CreateOnce: one snapshot", once: true, want: 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			faulty, direct, proxy := through(t, faultproxy.Options{LoseAnswers: 1, Seed: 3}, 2)
+			ctx := context.Background()
+			vol, err := ec2client.New(direct).CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("us-east-1a"), Size: aws.Int32(1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := aws.ToString(vol.VolumeId)
+			api := ec2client.New(faulty)
+			in := &ec2.CreateSnapshotInput{VolumeId: vol.VolumeId, TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSnapshot,
+				Tags: []ec2types.Tag{{Key: aws.String("commander:run"), Value: aws.String("run-1")}}}}}
+			var got string
+			if c.once {
+				out, err := awsclient.CreateOnce(ctx,
+					func(ctx context.Context) (*ec2.CreateSnapshotOutput, error) {
+						return api.CreateSnapshot(ctx, in, ec2client.NoBlindRetry)
+					},
+					func(ctx context.Context) (*ec2.CreateSnapshotOutput, bool, error) {
+						l, err := ec2client.FindSnapshots(ctx, api, ec2client.Filter("tag:commander:run", "run-1"), ec2client.Filter("volume-id", id))
+						if err != nil || len(l) == 0 {
+							return nil, false, err
+						}
+						return &ec2.CreateSnapshotOutput{SnapshotId: l[0].SnapshotId, State: l[0].State}, true, nil
+					})
+				if err != nil {
+					t.Fatalf("CreateOnce: %v", err)
+				}
+				got = aws.ToString(out.SnapshotId)
+			} else if _, err := api.CreateSnapshot(ctx, in); err == nil && c.fails {
+				t.Fatal("the plain create succeeded although every answer was lost")
+			}
+			l, err := ec2client.FindSnapshots(ctx, ec2client.New(direct), ec2client.Filter("volume-id", id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(l) != c.want {
+				t.Errorf("snapshots of %s = %d, want %d (injected %v)", id, len(l), c.want, proxy.Injected)
+			}
+			if c.once && (len(l) != 1 || aws.ToString(l[0].SnapshotId) != got) {
+				t.Errorf("CreateOnce returned %s, the volume has %v", got, l)
+			}
+			if proxy.Injected["lost"]+proxy.Injected["dropped"] == 0 {
+				t.Fatal("no answer was lost; the test proves nothing")
+			}
+		})
 	}
 }
