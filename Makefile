@@ -14,6 +14,9 @@ RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lamb
 FUZZTIME    ?= 300000x
 BENCH       ?= .
 BENCHTIME   ?= 1x
+# make bench's realistic-account runs: which, and at which sizes (ACCOUNT=none skips them)
+ACCOUNT       ?= ^TestRealAccount
+ACCOUNT_SIZES ?= 10000,50000,200000
 STAGE       ?= dev
 CDK_CLI     := infra/_cli/node_modules/.bin/cdk
 CDK         := npx --prefix infra/_cli --no-install cdk --no-notices
@@ -39,7 +42,7 @@ export PATH           := $(TOOLS)/bin:$(PATH)
 # functions/artifacts runs the shipped linux/arm64 bootstraps from here.
 export COMMANDER_ARTIFACTS := $(CURDIR)/build
 
-.PHONY: help tools build test lint synth diff deploy destroy demo invoke bench clean
+.PHONY: help tools build test lint synth diff deploy destroy demo serve invoke bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -110,12 +113,14 @@ $(QEMU_AARCH64):
 # lambda.norpc drops the Go1.x RPC runtime (provided.al2023 speaks the runtime
 # API); -s -w drop the symbol table and DWARF, while panics and stack traces
 # keep function names and lines (pclntab). Sizes in bytes: issue 9's budget.
-build: ## build every function to build/<fn>/bootstrap (linux/arm64)
+build: ## build every function to build/<fn>/bootstrap (linux/arm64) and the CLI to build/commander (this host)
 	@for fn in $(FUNCTIONS); do \
 		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags "-s -w" \
 			-o build/$$fn/bootstrap ./functions/$$fn; \
 		echo "build/$$fn/bootstrap $$(wc -c < build/$$fn/bootstrap | tr -d ' ') bytes"; \
 	done
+	@CGO_ENABLED=0 $(GO) build -trimpath -o build/commander ./cmd/commander
+	@echo "build/commander (the CLI, for this host)"
 
 test: tools lint build ## run every test (CI=true: an unreachable emulator fails the run)
 	$(GO) test -count=1 -timeout 30m ./...  # -count=1: some tests build and run binaries the test cache cannot see
@@ -150,13 +155,22 @@ $(CDK_CLI): infra/_cli/package-lock.json
 demo: tools ## run the whole system locally against moto, through the real binaries
 	$(GO) run ./shared/testkit/demo/cmd/demo
 
+# The api behind a local, SigV4-verifying stand-in for the HTTP API, on
+# 127.0.0.1:$(PORT), against moto (ESTATE=true seeds the demo's estate).
+PORT   ?= 8765
+ESTATE ?= false
+serve: tools ## run the api locally on 127.0.0.1:PORT (8765) against moto: STAGE, PORT, ESTATE=true, INSECURE_UNSIGNED=true
+	STAGE=$(STAGE) PORT=$(PORT) ESTATE=$(ESTATE) $(GO) run ./shared/testkit/localapi/cmd/serve
+
 invoke: tools ## run one function locally: make invoke FN=backup EVENT=events/samples/backup/scheduled.json
 	@if [ -z "$(FN)" ] || [ -z "$(EVENT)" ]; then echo "usage: make invoke FN=<api|backup|cleanup|alarm|scheduler> EVENT=<file>"; exit 2; fi
 	$(GO) run ./shared/testkit/demo/cmd/demo -invoke "$(FN)" -event "$(EVENT)"
 
-bench: tools ## benchmarks at scale (API calls ÷ minimum, µs per resource, heap, RSS, cold start): BENCH=<regexp> BENCHTIME=1x
+bench: tools ## benchmarks at scale (API calls ÷ minimum, µs per resource, heap, RSS, cold start; the jobs at AWS's rate limits): BENCH=<regexp> BENCHTIME=1x ACCOUNT=<regexp> ACCOUNT_SIZES=10000,50000,200000
 	@mkdir -p build
 	CI=true $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -timeout 60m -v ./shared/testkit/bench/ | tee build/bench.txt
+	@# The jobs at AWS's rate limits, on virtual time (testing/synctest): make test runs 10 000 only.
+	CI=true BENCH_ACCOUNT_SIZES=$(ACCOUNT_SIZES) $(GO) test -count=1 -run '$(ACCOUNT)' -timeout 60m -v ./shared/testkit/bench/ | tee build/bench-account.txt
 
 clean: ## remove build outputs (keeps .tools)
 	rm -rf build cdk.out

@@ -642,8 +642,15 @@ func TestCallerPolicies(t *testing.T) {
 		byName[fmt.Sprint(props(r)["ManagedPolicyName"])] = statementsOf(r)
 	}
 	reader, operator := byName["commander-dev-api-reader"], byName["commander-dev-api-operator"]
-	if len(reader) != 1 || len(operator) != 1 {
-		t.Fatalf("reader %v, operator %v: want one statement each", reader, operator)
+	if len(reader) != 2 || len(operator) != 2 {
+		t.Fatalf("reader %v, operator %v: want two statements each (the routes, and finding the API)", reader, operator)
+	}
+	// The CLI reads the API's URL from this stack's outputs, and from no other stack.
+	for name, st := range map[string]statement{"reader": reader[1], "operator": operator[1]} {
+		if st.effect != "Allow" || !slices.Equal(st.actions, []string{"cloudformation:DescribeStacks"}) || len(st.resources) != 1 ||
+			!strings.Contains(st.resources[0], ":stack/${AWS::StackName}/*") {
+			t.Errorf("%s's second statement = %+v; want cloudformation:DescribeStacks on this stack only", name, st)
+		}
 	}
 	var gets []string
 	for _, r := range routes {

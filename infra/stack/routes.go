@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/aws-commander/commander/shared/api/catalog"
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -59,7 +60,8 @@ func OperatorName(c Config) string { return c.Name("api-operator") }
 
 // callerPolicies are the two managed policies for callers of the HTTP API:
 // read-only (execute-api:Invoke on each GET route) and operator (every
-// route). Neither grants lambda:InvokeFunction on the api function: direct
+// route), each with cloudformation:DescribeStacks on this stack alone, where
+// the CLI reads the API's URL. Neither grants lambda:InvokeFunction on the api function: direct
 // invocation is the operator's door, granted apart (docs/SECURITY.md).
 func (s *Stack) callerPolicies() {
 	arn := func(method, path string) *string {
@@ -69,13 +71,20 @@ func (s *Stack) callerPolicies() {
 	for _, r := range ReadOnly(s.Config.Routes) {
 		read = append(read, arn(r.Method, r.ResourcePath()))
 	}
+	// The CLI (docs/CLI.md) finds the API's URL in this stack's outputs.
+	findAPI := func() awsiam.PolicyStatement {
+		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("FindTheApiUrl"), Actions: jsii.Strings("cloudformation:DescribeStacks"),
+			Resources: jsii.Strings(*awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/${AWS::StackName}/*"), nil)),
+		})
+	}
 	s.Callers = map[string]awsiam.ManagedPolicy{}
 	s.Callers["reader"] = awsiam.NewManagedPolicy(s.Stack, jsii.String("ApiReaderPolicy"), &awsiam.ManagedPolicyProps{
 		ManagedPolicyName: jsii.String(ReaderName(s.Config)),
 		Description:       jsii.String("AWS Commander " + s.Config.Stage + ": call every read-only (GET) command of the HTTP API"),
 		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("InvokeReadOnlyCommands"), Actions: jsii.Strings("execute-api:Invoke"), Resources: &read,
-		})},
+		}), findAPI()},
 	})
 	s.Callers["operator"] = awsiam.NewManagedPolicy(s.Stack, jsii.String("ApiOperatorPolicy"), &awsiam.ManagedPolicyProps{
 		ManagedPolicyName: jsii.String(OperatorName(s.Config)),
@@ -83,6 +92,6 @@ func (s *Stack) callerPolicies() {
 		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("InvokeEveryCommand"), Actions: jsii.Strings("execute-api:Invoke"),
 			Resources: &[]*string{arn("*", "/*")},
-		})},
+		}), findAPI()},
 	})
 }

@@ -157,6 +157,7 @@ func TestBadRequests(t *testing.T) {
 		{"panic", []byte(`{"action":"thing.panic"}`), 500, "InternalError", "", "lambda-1"},
 		{"aws not found", []byte(`{"action":"thing.fail","params":{"code":"InvalidInstanceID.NotFound"}}`), 404, "NotFound", "", "wrapped"},
 		{"aws conflict", []byte(`{"action":"thing.fail","params":{"code":"IncorrectInstanceState"}}`), 409, "Conflict", "", ""},
+		{"aws busy volume", []byte(`{"action":"thing.fail","params":{"code":"ConcurrentSnapshotLimitExceeded"}}`), 409, "Busy", "", "later run"},
 		{"aws throttled", httpEvent("POST", "/fail", "", `{"code":"Throttling"}`), 429, "Throttled", "", "throttled"},
 		{"aws access denied names the action", []byte(`{"action":"thing.fail","params":{"code":"UnauthorizedOperation"}}`), 403, "AccessDenied", "", "EC2:RunInstances"},
 		{"aws other", []byte(`{"action":"thing.fail","params":{"code":"Weird"}}`), 502, "AWSError", "", "Weird"},

@@ -87,6 +87,11 @@ func FromError(err error) *Error {
 	case awserr.Throttled:
 		out.Status, out.Code, out.RetryAfter = http.StatusTooManyRequests, "Throttled", 5
 		out.Message = awserr.Explain(err)
+	case awserr.Busy:
+		// The resource's work in progress must finish first (e.g. five
+		// snapshots of a volume pending): minutes, not the seconds of a throttle.
+		out.Status, out.Code, out.RetryAfter = http.StatusConflict, "Busy", 60
+		out.Message = awserr.Explain(err)
 	case awserr.AccessDenied:
 		out.Status, out.Code = http.StatusForbidden, "AccessDenied"
 		out.Message = awserr.Explain(err)

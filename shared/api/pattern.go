@@ -35,6 +35,24 @@ func Bound(pattern string, max ...int) Bounded {
 	return Bounded{re: re, max: max}
 }
 
+// Regexp is the pattern without its limits.
+func (b Bounded) Regexp() *regexp.Regexp { return b.re }
+
+// MaxLength is the limit on the whole string in characters (0: none).
+func (b Bounded) MaxLength() int { return b.max[0] }
+
+// GroupLimits reports whether a capture group has a limit of its own, which
+// no single regular expression of the schema states (shared/schema leaves
+// it to the validator).
+func (b Bounded) GroupLimits() bool {
+	for _, m := range b.max[1:] {
+		if m != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // MatchString reports whether s matches the pattern within every limit.
 func (b Bounded) MatchString(s string) bool {
 	if b.max[0] != 0 && utf8.RuneCountInString(s) > b.max[0] {
@@ -77,7 +95,19 @@ func Tags(doc string) Param {
 		Accepts: "tag keys of 1 to 128 and values of 0 to 256 letters, digits, spaces or _ . : / = + - @; no key under aws: or commander's own (managed-by, created-by, created-at)"}
 }
 
+// Approximated is a Matcher that is a Go rule rather than a regular
+// expression, but accepts only strings Within accepts: a JSON Schema
+// (shared/schema) states Within and leaves the rest to the validator.
+type Approximated interface {
+	Matcher
+	Within() Matcher
+}
+
 type userTagKey struct{}
+
+// Within: every user tag key is an AWS tag key; the keys AWS and commander
+// set themselves are refused on top, in code.
+func (userTagKey) Within() Matcher { return TagKey }
 
 func (userTagKey) MatchString(k string) bool {
 	if !TagKey.MatchString(k) || !tags.UserTag(k) {

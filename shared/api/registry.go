@@ -118,6 +118,19 @@ func (r *Registry) Actions() []string {
 	return out
 }
 
+// Commands are the declarations, sorted by action (commands.list among
+// them): what a generator such as shared/schema reads. Run is left out, so
+// a reader cannot call a command past Resolve.
+func (r *Registry) Commands() []Command {
+	out := make([]Command, len(r.cmds))
+	for i, c := range r.cmds {
+		c.Run = nil
+		c.Params = slices.Clone(c.Params)
+		out[i] = c
+	}
+	return out
+}
+
 // Routes are every HTTP route, sorted by path.
 func (r *Registry) Routes() []string {
 	out := make([]string, len(r.cmds))

@@ -1,5 +1,5 @@
 // Package awsclient builds the one aws.Config every function's SDK clients
-// share: credentials from the environment, adaptive retries with bounded
+// share: credentials from the environment, standard retries with bounded
 // attempts, a per-run API call counter, an HTTP client safe from the SDK's
 // request-body race, and emulator endpoints when AWS_ENDPOINT_URL (or a
 // per-service AWS_ENDPOINT_URL_<SERVICE>) is set.
@@ -26,8 +26,13 @@ import (
 )
 
 // Load returns the shared configuration for region. maxAttempts bounds every
-// call's attempts (first try included) under the SDK's adaptive retry mode,
-// which also slows the client down when AWS throttles it.
+// call's attempts (first try included) under the SDK's standard retry mode
+// (exponential backoff with jitter, and its retry quota). Pacing to EC2's
+// rate limits is shared/pace's, per region and action, ahead of AWS's
+// throttling. The SDK's adaptive mode is not used: it is experimental, its
+// one rate limiter per client slows every action for the throttling of
+// one, and it reacts only after AWS has throttled (docs/PERFORMANCE.md,
+// "At the account's rate limits", measures it).
 //
 // It reads the environment as config.LoadDefaultConfig does (through the
 // SDK's own config.NewEnvConfig: endpoints, FIPS, dual-stack, checksums,
@@ -65,11 +70,7 @@ func Load(ctx context.Context, region string, maxAttempts int) (aws.Config, erro
 			Value: env.Credentials, Source: []aws.CredentialSource{aws.CredentialSourceEnvVars}}),
 		HTTPClient: hc,
 		Retryer: func() aws.Retryer {
-			return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-				o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-					so.MaxAttempts = maxAttempts
-				})
-			})
+			return retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = maxAttempts })
 		},
 		APIOptions: []func(*middleware.Stack) error{counterMiddleware},
 		Logger:     logging.NewStandardLogger(os.Stderr),

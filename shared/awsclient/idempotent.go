@@ -21,8 +21,8 @@ import (
 
 // OnlyRefused is r retrying only failures that certainly did not take
 // effect (awserr.Refused: throttling, refusals, a connection never made),
-// and those only when r would. It keeps r's attempts, backoff and (for the
-// adaptive mode) its shared rate limiter: it decides only what is retried.
+// and those only when r would. It keeps r's attempts, backoff and retry quota
+// (GetAttemptToken): it decides only what is retried.
 func OnlyRefused(r aws.Retryer) aws.Retryer {
 	if r == nil {
 		return nil

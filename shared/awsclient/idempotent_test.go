@@ -59,7 +59,7 @@ func TestOnlyRefused(t *testing.T) {
 		t.Errorf("MaxAttempts = %d, want the wrapped retryer's %d", once.MaxAttempts(), plain.MaxAttempts())
 	}
 	if _, ok := once.(aws.RetryerV2); !ok {
-		t.Error("OnlyRefused lost GetAttemptToken (the adaptive mode's rate limiter)")
+		t.Error("OnlyRefused lost GetAttemptToken (the retryer's attempt tokens)")
 	}
 }
 

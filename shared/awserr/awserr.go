@@ -26,10 +26,17 @@ const (
 	DryRunOK          // EC2 DryRun: the call would have succeeded
 	Unavailable       // the service failed; retry later
 	Canceled          // our context ended (deadline or cancel)
+	// Busy: a limit on work still in progress on one resource is reached
+	// (EC2: five snapshots of a volume in progress, one for st1/sc1, or 15 s
+	// not yet passed since the last one started). Nothing was done; the
+	// same request succeeds once that work has finished, minutes or hours
+	// later, so retry on a later run, never at once in a loop. Appended
+	// last so the other kinds keep their values.
+	Busy
 )
 
 func (k Kind) String() string {
-	return [...]string{"unknown", "not-found", "conflict", "throttled", "access-denied", "invalid-input", "dry-run-ok", "unavailable", "canceled"}[k]
+	return [...]string{"unknown", "not-found", "conflict", "throttled", "access-denied", "invalid-input", "dry-run-ok", "unavailable", "canceled", "busy"}[k]
 }
 
 // codes maps AWS error codes to kinds. Services spell "not found" many ways;
@@ -68,6 +75,10 @@ var codes = map[string]Kind{
 	"InvalidLocationConstraint": InvalidInput, "IllegalLocationConstraintException": InvalidInput,
 
 	"DryRunOperation": DryRunOK,
+
+	// EC2 answers these with HTTP 400, which would read as invalid input:
+	// the request is right, the volume is busy.
+	"ConcurrentSnapshotLimitExceeded": Busy, "SnapshotCreationPerVolumeRateExceeded": Busy,
 
 	"InternalError": Unavailable, "InternalFailure": Unavailable, "ServiceUnavailable": Unavailable,
 	"ServiceUnavailableException": Unavailable, "ServiceException": Unavailable, "Unavailable": Unavailable,
@@ -131,7 +142,7 @@ func IgnoreNotFound(err error) error {
 // Retryable is true for kinds worth retrying later (by a later run or the async retry).
 func Retryable(err error) bool {
 	k := Classify(err)
-	return k == Throttled || k == Unavailable
+	return k == Throttled || k == Unavailable || k == Busy
 }
 
 // Refused reports whether err certainly means the request did not take
@@ -150,7 +161,7 @@ func Refused(err error) bool {
 		return false
 	}
 	switch Classify(err) {
-	case Throttled, AccessDenied, InvalidInput, NotFound, Conflict, DryRunOK:
+	case Throttled, AccessDenied, InvalidInput, NotFound, Conflict, DryRunOK, Busy:
 		return true
 	case Canceled, Unavailable:
 		return false
@@ -215,6 +226,8 @@ func Explain(err error) string {
 		return fmt.Sprintf("conflict (%s): %s", d.Code, d.Message)
 	case InvalidInput:
 		return fmt.Sprintf("invalid request to %s (%s): %s", action, d.Code, d.Message)
+	case Busy:
+		return fmt.Sprintf("%s: the resource is busy (%s): %s; nothing was done, a later run tries again", action, d.Code, d.Message)
 	case Unavailable:
 		return fmt.Sprintf("%s is unavailable (%s, request %s): retry later", action, d.Code, d.RequestID)
 	case Canceled:

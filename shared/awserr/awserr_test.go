@@ -60,6 +60,11 @@ func TestClassify(t *testing.T) {
 		{"ec2 malformed id", apiErr("InvalidInstanceID.Malformed"), InvalidInput},
 		{"validation", apiErr("ValidationError"), InvalidInput},
 		{"dry run", apiErr("DryRunOperation"), DryRunOK},
+		{"ec2 snapshots of the volume in progress", apiErr("ConcurrentSnapshotLimitExceeded"), Busy},
+		{"ec2 snapshot of the volume started too recently", apiErr("SnapshotCreationPerVolumeRateExceeded"), Busy},
+		{"ec2 snapshots in progress, as the SDK returns it (HTTP 400)", &smithy.OperationError{ServiceID: "EC2", OperationName: "CreateSnapshot",
+			Err: &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 400}},
+				Err: &smithy.GenericAPIError{Code: "ConcurrentSnapshotLimitExceeded"}}}}, Busy},
 		{"internal", apiErr("InternalError"), Unavailable},
 		{"unknown code", apiErr("SomethingNew"), Unknown},
 		{"http 404 without code", httpErr(404), NotFound},
@@ -109,6 +114,7 @@ func TestRefused(t *testing.T) {
 		{"source not found", apiErr("InvalidVolume.NotFound"), true},
 		{"conflict", apiErr("IncorrectState"), true},
 		{"dry run", apiErr("DryRunOperation"), true},
+		{"volume busy: nothing made", apiErr("ConcurrentSnapshotLimitExceeded"), true},
 		{"dial refused: nothing sent", sendErr(&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}), true},
 		{"name not resolved: nothing sent", sendErr(&net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "ec2.example", IsNotFound: true}}), true},
 		{"ec2 internal error: may have landed", apiErr("InternalError"), false},
@@ -148,5 +154,33 @@ func TestExplainNamesTheAction(t *testing.T) {
 	d := Describe(httpErr(503))
 	if d.RequestID != "req-1" || d.Operation != "HeadBucket" {
 		t.Errorf("Describe = %+v", d)
+	}
+}
+
+// Retryable: worth another try later, by a later run or the async retry.
+func TestRetryable(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"throttled", apiErr("RequestLimitExceeded"), true},
+		{"unavailable", apiErr("InternalError"), true},
+		{"volume busy: snapshots in progress", apiErr("ConcurrentSnapshotLimitExceeded"), true},
+		{"volume busy: too soon after the last", apiErr("SnapshotCreationPerVolumeRateExceeded"), true},
+		{"invalid input", apiErr("InvalidParameterValue"), false},
+		{"not found", apiErr("InvalidVolume.NotFound"), false},
+		{"access denied", apiErr("UnauthorizedOperation"), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Retryable(c.err); got != c.want {
+				t.Errorf("Retryable(%v) = %v, want %v", c.err, got, c.want)
+			}
+		})
+	}
+	if msg := Explain(apiErr("ConcurrentSnapshotLimitExceeded")); !strings.Contains(msg, "busy") || !strings.Contains(msg, "later run") {
+		t.Errorf("Explain = %q, want it to say the resource is busy and a later run tries again", msg)
 	}
 }

@@ -47,7 +47,8 @@ func LoadConfig(get func(string) string, s settings.Settings) (Config, error) {
 	spec := e.String("COMMANDER_BACKUP_POLICIES", "")
 	extra, err := retention.Parse(spec, loc)
 	if err != nil {
-		e.Fail("COMMANDER_BACKUP_POLICIES", spec, retention.Syntax+" ("+err.Error()+")")
+		// One line per variable: Parse's problems, one per line, joined.
+		e.Fail("COMMANDER_BACKUP_POLICIES", spec, retention.Syntax+" ("+strings.ReplaceAll(err.Error(), "\n", "; ")+")")
 	}
 	for n, p := range extra {
 		c.Policies[n] = p

@@ -128,7 +128,8 @@ func (ru *run) copiesFrom(region, policy string) bool {
 	return ok && p.CopyRegion != "" && p.CopyRegion != region && (ru.req.Policy == "" || policy == ru.req.Policy)
 }
 
-// copied maps source snapshot ids to their copies in a destination.
+// copied maps source snapshot ids to their copies in a destination, those
+// in state error left out.
 func copied(ctx context.Context, api CopyAPI) (map[string]string, error) {
 	out := map[string]string{}
 	p := ec2.NewDescribeSnapshotsPaginator(api, &ec2.DescribeSnapshotsInput{
@@ -142,7 +143,11 @@ func copied(ctx context.Context, api CopyAPI) (map[string]string, error) {
 			return nil, err
 		}
 		for _, s := range page.Snapshots {
-			out[tags.EC2(s.Tags)[CopyOf]] = aws.ToString(s.SnapshotId)
+			// A copy that ended in error is no copy: the source is copied again
+			// (retention deletes the failed one).
+			if s.State != types.SnapshotStateError {
+				out[tags.EC2(s.Tags)[CopyOf]] = aws.ToString(s.SnapshotId)
+			}
 		}
 	}
 	return out, nil

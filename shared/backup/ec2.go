@@ -203,6 +203,10 @@ type existing struct {
 	Protected  bool // carries the protection tag
 	AWSBackup  bool // made by AWS Backup
 	ThisRun    bool // made by this run (its run key is runKey)
+	// Failed: in state error, which AWS sets when it cannot complete a
+	// snapshot. It is no backup: nothing can be restored from it.
+	Failed  bool
+	Message string // AWS's state message of a failed snapshot
 	// Tags is kept only when a cross-region copy may copy the snapshot
 	// (its copy carries them); nil otherwise.
 	Tags map[string]string
@@ -230,7 +234,10 @@ func listManaged(ctx context.Context, api EC2API, runKey, protectKey string, kee
 		for _, s := range page.Snapshots {
 			// commander:created-at is the backup's time: the run's (possibly simulated) now.
 			e := existing{ID: aws.ToString(s.SnapshotId), Time: aws.ToTime(s.StartTime),
-				Completed: s.State == types.SnapshotStateCompleted}
+				Completed: s.State == types.SnapshotStateCompleted, Failed: s.State == types.SnapshotStateError}
+			if e.Failed {
+				e.Message = aws.ToString(s.StateMessage)
+			}
 			vol, rk := "", ""
 			for _, t := range s.Tags {
 				k, v := aws.ToString(t.Key), aws.ToString(t.Value)

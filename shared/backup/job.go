@@ -165,7 +165,10 @@ func (j *Job) Run(ctx context.Context, rr *runner.Run, req Request) error {
 
 func (ru *run) add(region, typ, resource, action, outcome, reason string, err error) {
 	d := report.Decision{Resource: resource, Type: typ, Region: region, Action: action, Outcome: outcome, Reason: reason}
-	if err != nil {
+	switch {
+	case err != nil && outcome == report.Failed:
+		d = report.Failure(d, err)
+	case err != nil:
 		d.Error = awserr.Explain(err)
 	}
 	ru.rep.Add(d)

@@ -26,6 +26,9 @@ type managedSet struct {
 	// tags of the snapshots a cross-region copy may copy (its copy carries
 	// them), by record; the others keep none.
 	tags map[int32]map[string]string
+	// msgs are AWS's state messages of the snapshots in state error, by
+	// record: a handful at most, so not a field of every record.
+	msgs map[int32]string
 }
 
 // managedSnap is one snapshot of a managedSet.
@@ -46,6 +49,7 @@ const (
 	fProtected
 	fAWSBackup
 	fThisRun
+	fFailed
 )
 
 func newManagedSet() *managedSet {
@@ -85,13 +89,19 @@ func (m *managedSet) add(vol string, e existing) {
 	for _, f := range []struct {
 		on  bool
 		bit uint8
-	}{{e.Completed, fCompleted}, {e.Protected, fProtected}, {e.AWSBackup, fAWSBackup}, {e.ThisRun, fThisRun}} {
+	}{{e.Completed, fCompleted}, {e.Protected, fProtected}, {e.AWSBackup, fAWSBackup}, {e.ThisRun, fThisRun}, {e.Failed, fFailed}} {
 		if f.on {
 			s.flags |= f.bit
 		}
 	}
 	m.snaps = append(m.snaps, s)
 	m.head[v] = i
+	if e.Message != "" {
+		if m.msgs == nil {
+			m.msgs = map[int32]string{}
+		}
+		m.msgs[i] = strings.Clone(e.Message)
+	}
 	if e.Tags != nil {
 		if m.tags == nil {
 			m.tags = map[int32]map[string]string{}
@@ -130,8 +140,9 @@ func (m *managedSet) get(i int32) existing {
 	if !odd {
 		id = unpackID(s.idHi, s.idLo)
 	}
-	e := existing{ID: id, Policy: m.policies[s.policy], Tags: m.tags[i],
-		Completed: s.flags&fCompleted != 0, Protected: s.flags&fProtected != 0, AWSBackup: s.flags&fAWSBackup != 0, ThisRun: s.flags&fThisRun != 0}
+	e := existing{ID: id, Policy: m.policies[s.policy], Tags: m.tags[i], Message: m.msgs[i],
+		Completed: s.flags&fCompleted != 0, Protected: s.flags&fProtected != 0, AWSBackup: s.flags&fAWSBackup != 0, ThisRun: s.flags&fThisRun != 0,
+		Failed: s.flags&fFailed != 0}
 	if s.at != noTime {
 		e.Time = time.UnixMilli(s.at).UTC()
 	}

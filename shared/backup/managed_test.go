@@ -25,6 +25,8 @@ func TestManagedSet(t *testing.T) {
 		{name: "current id, leading zeros", vol: "vol-0b", e: existing{ID: "snap-00000000000000001", Policy: "daily", Time: at, Completed: true}},
 		{name: "old 8-digit id", vol: "vol-0b", e: existing{ID: "snap-1a2b3c4d", Policy: "daily", Time: at}},
 		{name: "upper-case digits are not EC2's: kept as given", vol: "vol-0c", e: existing{ID: "snap-0123456789ABCDEF0", Policy: "daily", Time: at}},
+		{name: "failed, with AWS's message", vol: "vol-0c", e: existing{ID: "snap-0123456789abcdef3", Policy: "daily", Time: at,
+			Failed: true, ThisRun: true, Message: "The snapshot could not be completed"}},
 		{name: "no time", vol: "vol-0c", e: existing{ID: "snap-0123456789abcdef1", Policy: "dr@copy"}},
 		{name: "tags kept for a copy", vol: "vol-0d", e: existing{ID: "snap-0123456789abcdef2", Policy: "dr", Time: at,
 			Tags: map[string]string{"Name": "db"}}},

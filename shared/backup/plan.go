@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws-commander/commander/shared/awserr"
 	"github.com/aws-commander/commander/shared/backup/retention"
@@ -58,23 +59,41 @@ func (ru *run) ec2Region(ctx context.Context, reg Region) ([]deletion, int, erro
 	n := 0
 	for _, vol := range managed.volumes() {
 		v := retention.Volume{ID: vol, Exists: exists[vol] || found[vol], Hold: hold[vol]}
+		msgs := map[string]string{} // failed snapshot -> AWS's message
 		for s := range managed.of(vol) {
 			v.Snapshots = append(v.Snapshots, retention.Snapshot{
-				ID: s.ID, Policy: s.Policy, Time: s.Time, Completed: s.Completed,
+				ID: s.ID, Policy: s.Policy, Time: s.Time, Completed: s.Completed, Failed: s.Failed,
 				Protected: s.Protected, AWSBackup: s.AWSBackup, InAMI: used[s.ID],
 			})
+			if s.Failed {
+				msgs[s.ID] = s.Message
+			}
 		}
 		for _, vd := range retention.Plan(v, ru.Config.Policies, ru.now) {
 			if ru.req.Policy != "" && strings.TrimSuffix(vd.Snapshot.Policy, retention.CopySuffix) != ru.req.Policy {
 				continue
 			}
 			n++
+			if vd.Snapshot.Failed {
+				ru.add(reg.Name, TypeSnapshot, vd.Snapshot.ID, ActionSnapshot, report.Failed, failedReason(vol, vd.Snapshot, msgs[vd.Snapshot.ID]), nil)
+			}
 			if vd.Delete {
-				dels = append(dels, deletion{reg: &reg, id: vd.Snapshot.ID, vol: vol, policy: vd.Snapshot.Policy, taken: vd.Snapshot.Time.UnixMilli()})
+				dels = append(dels, deletion{reg: &reg, id: vd.Snapshot.ID, vol: vol, policy: vd.Snapshot.Policy, taken: vd.Snapshot.Time.UnixMilli(), failed: vd.Snapshot.Failed})
 				continue
 			}
 			ru.add(reg.Name, TypeSnapshot, vd.Snapshot.ID, ActionKeep, report.Skipped, vol+": "+vd.Reason, nil)
 		}
 	}
 	return dels, n, nil
+}
+
+// failedReason reports a backup that AWS could not complete: the run that
+// sees it says so once (it is then deleted, see retention.Plan), and the
+// volume's next backup, by this run's redelivery or the next run, replaces it.
+func failedReason(vol string, s retention.Snapshot, msg string) string {
+	if msg == "" {
+		msg = "AWS gave no reason"
+	}
+	return fmt.Sprintf("%s: backup %s (policy %s, taken %s) is in state error (%s): it is no backup: retention does not count it and deletes it, and it stands for no scheduled time, so the volume's next due backup replaces it",
+		vol, s.ID, s.Policy, s.Time.UTC().Format(time.RFC3339), msg)
 }

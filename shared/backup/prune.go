@@ -23,9 +23,13 @@ type deletion struct {
 	vol    string
 	policy string
 	taken  int64 // Unix milliseconds
+	failed bool  // in state error: no backup (retention.Unusable)
 }
 
 func (ru *run) reason(d deletion) string {
+	if d.failed {
+		return d.vol + ": " + retention.Unusable
+	}
 	return d.vol + ": " + retention.Expired(ru.Config.Policies[d.policy], time.UnixMilli(d.taken), ru.now)
 }
 
@@ -62,8 +66,10 @@ func (ru *run) prune(ctx context.Context, dels []deletion, candidates int) {
 			ru.spans.end(region, ru.Clock.Now())
 			switch {
 			case err == nil:
+				ru.ledger.Done(retentionKey, 1)
 				ru.add(region, TypeSnapshot, d.id, ActionDelete, report.Done, ru.reason(d), nil)
 			case awserr.Is(err, awserr.NotFound):
+				ru.ledger.Done(retentionKey, 1)
 				ru.add(region, TypeSnapshot, d.id, ActionDelete, report.Done, ru.reason(d)+" (already gone)", nil)
 			default:
 				ru.add(region, TypeSnapshot, d.id, ActionDelete, report.Failed, ru.reason(d), err)

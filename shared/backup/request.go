@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/backup/retention"
 	"github.com/aws-commander/commander/shared/guard"
+	"github.com/aws-commander/commander/shared/runner"
 	"github.com/aws-commander/commander/shared/trigger"
 )
 
@@ -25,9 +26,6 @@ type Request struct {
 	Original json.RawMessage   // the event the first run received
 	key      string
 }
-
-// MaxHops bounds how many times one run hands over to a follow-up.
-const MaxHops = 10
 
 // Continuation is the cursor a run that ran out of time hands to its
 // follow-up invocation: the original event and the run's idempotency key,
@@ -89,8 +87,8 @@ func decode(t trigger.Trigger, top bool) (Request, error) {
 			switch {
 			case !top:
 				return Request{}, errors.New(`backup request: field "continuation" cannot be nested`)
-			case c.Hop < 1 || c.Hop > MaxHops:
-				return Request{}, fmt.Errorf(`backup request: field "continuation.hop" = %d: accepts 1 to %d`, c.Hop, MaxHops)
+			case c.Hop < 1 || c.Hop > runner.MaxHops:
+				return Request{}, fmt.Errorf(`backup request: field "continuation.hop" = %d: accepts 1 to %d`, c.Hop, runner.MaxHops)
 			case c.Key == "":
 				return Request{}, errors.New(`backup request: field "continuation.key" is required`)
 			}

@@ -32,7 +32,8 @@ type unit struct {
 // not happen).
 func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed *managedSet) map[string]string {
 	hold := map[string]string{}
-	due := map[string]string{} // volume -> why due
+	due := map[string]string{}     // volume -> why due
+	inProgress := map[string]int{} // volume -> this system's snapshots of it still pending
 	ids := make([]string, 0, len(sel.Targets))
 	for id := range sel.Targets {
 		ids = append(ids, id)
@@ -54,25 +55,20 @@ func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed *
 			hold[id] = "volume is " + t.State + " and got no backup this run"
 			continue
 		}
-		var newest time.Time
-		done := ""
-		for s := range managed.of(id) {
-			if s.ThisRun {
-				done = s.ID
-			}
-			if s.Policy == p.Name && s.Time.After(newest) {
-				newest = s.Time
-			}
-		}
-		if done != "" {
-			skip("already backed up by this run (" + done + "): the event was delivered again")
+		h := historyOf(managed, id, p.Name)
+		if h.done != "" {
+			skip("already backed up by this run (" + h.done + "): the event was delivered again")
 			continue
 		}
-		ok, why := retention.Due(p, newest, ru.now)
+		ok, why := retention.Due(p, h.newest, ru.now)
 		if !ok {
 			skip("not due: " + why)
 			continue
 		}
+		if h.failed != "" {
+			why += "; again: this run's " + h.failed + " ended in state error"
+		}
+		inProgress[id] = h.inProgress
 		if ru.dry {
 			ru.add(reg.Name, TypeVolume, id, ActionSnapshot, report.Planned, why, nil)
 			continue
@@ -122,6 +118,11 @@ func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed *
 				case ok:
 					managed.add(t.VolumeID, s)
 					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Done, due[t.VolumeID]+": "+s.ID, nil)
+				case awserr.Is(err, awserr.Busy):
+					// Not a failure: the volume's earlier snapshots must finish
+					// first. Pruning waits, as for any due backup not taken.
+					hold[t.VolumeID] = "its snapshots still in progress left no room for this run's backup"
+					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Skipped, due[t.VolumeID]+"; not done: "+busyReason(err, inProgress[t.VolumeID]), nil)
 				case awserr.Is(err, awserr.Canceled):
 					hold[t.VolumeID] = "this run stopped before backing it up"
 					ru.add(reg.Name, TypeVolume, t.VolumeID, ActionSnapshot, report.Skipped, due[t.VolumeID]+"; not done: the run ran out of time", nil)
@@ -139,6 +140,51 @@ func (ru *run) backups(ctx context.Context, reg Region, sel selection, managed *
 	}
 	_ = g.Wait() // each unit records its own outcome
 	return hold
+}
+
+// history is what a volume's snapshots under one policy say about its
+// next backup. A failed snapshot (state error) is no backup: it neither
+// counts as this run's nor makes the policy's period already covered, so
+// the volume is snapshotted again.
+type history struct {
+	done       string    // this run's snapshot, pending or completed
+	failed     string    // this run's snapshot that ended in error
+	newest     time.Time // the newest backup, pending or completed
+	inProgress int       // this system's snapshots of the volume still pending, any policy
+}
+
+func historyOf(managed *managedSet, vol, policy string) history {
+	var h history
+	for s := range managed.of(vol) {
+		if s.Failed {
+			if s.ThisRun {
+				h.failed = s.ID
+			}
+			continue
+		}
+		if !s.Completed {
+			h.inProgress++
+		}
+		if s.ThisRun {
+			h.done = s.ID
+		}
+		if s.Policy == policy && s.Time.After(h.newest) {
+			h.newest = s.Time
+		}
+	}
+	return h
+}
+
+// busyReason says why EC2 refused a volume's snapshot for now (an
+// awserr.Busy error): its snapshots still in progress, of which pending
+// are this system's. The next run takes it; nothing is retried at once,
+// since they take minutes to hours.
+func busyReason(err error, pending int) string {
+	code := awserr.Describe(err).Code
+	if code == "SnapshotCreationPerVolumeRateExceeded" {
+		return "a snapshot of this volume started less than 15 s ago and is still in progress (EC2 " + code + "); the next run snapshots it"
+	}
+	return fmt.Sprintf("EC2's limit on snapshots in progress per volume is reached (5; 1 for st1 and sc1), %d of them this system's (EC2 %s); the next run snapshots it", pending, code)
 }
 
 // create makes the snapshots of one unit, tagged, and returns them by volume.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/logging"
+	"github.com/aws-commander/commander/shared/pace"
 	"github.com/aws-commander/commander/shared/settings"
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -53,6 +54,13 @@ func Build(ctx context.Context, function string, s settings.Settings) (Deps, err
 	if err != nil {
 		return Deps{}, err
 	}
+	// One pacer per process: every EC2 client of every job and region
+	// shares its buckets, as the account's do.
+	pacer, err := pace.New(pace.EC2(), s.EC2PacePercent)
+	if err != nil {
+		return Deps{}, err
+	}
+	cfg.APIOptions = append(cfg.APIOptions, pacer.Middleware)
 	return Deps{Function: function, Settings: s, Log: log, AWS: cfg}, nil
 }
 

@@ -115,9 +115,15 @@ type Request struct {
 }
 
 // deadlineMargin is the time kept back from the Lambda deadline to report.
-// Cleanup stops between resource types when less is left (run.region), rather
-// than have the runner cancel calls in flight, so the runner keeps none.
-const deadlineMargin = 20 * time.Second
+// Cleanup stops between resource types when less is left (run.region). One
+// type's actions, paced to EC2's refill rates, can outlast an invocation
+// (10 000 volume deletions take 33 minutes at 5 a second), so a type's
+// calls in flight are cancelled cancelMargin before the deadline, leaving
+// time for the report, the audit event and the hand-over (run.region).
+const (
+	deadlineMargin = 20 * time.Second
+	cancelMargin   = 5 * time.Second
+)
 
 // Runner is the job in the shared runner: what the function hands to lambda.Start.
 func (j *Job) Runner() *runner.Runner[Request] {
@@ -241,6 +247,9 @@ type run struct {
 
 // add records a decision (its metrics come from the report's counts).
 func (r *run) add(d report.Decision) {
+	if d.Outcome == report.Done && d.Policy != "" && d.Action != "mark" && d.Action != "unmark" {
+		r.breaker.Done(d.Policy, 1) // the policy's action: what the hand-over carries
+	}
 	r.rep.Add(d)
 	r.mu.Lock()
 	defer r.mu.Unlock()

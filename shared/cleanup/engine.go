@@ -269,7 +269,8 @@ func slim(res plan.Resource) plan.Resource {
 // decision is a report line for it. Its saving goes with its action done
 // or planned, and with its mark: what the action will save when due.
 func decision(it item, action, outcome, reason string) report.Decision {
-	d := report.Decision{Resource: it.res.ID, Type: it.res.Type, Region: it.res.Region, Action: action, Outcome: outcome, Reason: reason}
+	d := report.Decision{Resource: it.res.ID, Type: it.res.Type, Region: it.res.Region, Action: action, Outcome: outcome,
+		Policy: it.dec.Policy, Reason: reason}
 	if it.cost != nil && (outcome == report.Done || outcome == report.Planned) && (action == it.dec.Action || action == "mark") {
 		d.Saving = it.cost
 	}
@@ -279,7 +280,7 @@ func decision(it item, action, outcome, reason string) report.Decision {
 func failed(it item, action string, err error) report.Decision {
 	d := decision(it, action, report.Failed, it.dec.Reason)
 	d.Error = err.Error()
-	return d
+	return report.Failure(d, err)
 }
 
 // tagBatch is how many resources one CreateTags or DeleteTags call names:

@@ -182,7 +182,9 @@ func typesWhere(global bool) []string {
 }
 
 // region runs one unit's types in order. Before each it checks that more
-// than deadlineMargin remains; if not it stops, and says where.
+// than deadlineMargin remains; if not it stops, and says where. A type cut
+// short by the deadline (the runner's margin before Lambda's) stops the
+// unit at that type.
 func (r *run) region(ctx context.Context, doc policy.Document, u unit) (o outcome) {
 	started := time.Now()
 	defer func() { r.rep.Took(u.region, time.Since(started)) }()
@@ -198,7 +200,24 @@ func (r *run) region(ctx context.Context, doc policy.Document, u unit) (o outcom
 			r.rep.PartialIn(u.region, fmt.Sprintf("stopped before the Lambda deadline at %s (every step is idempotent)", typ))
 			return o
 		}
-		if err := r.resourceType(ctx, u.api, u.region, typ, pols); err != nil {
+		// The type's calls stop cancelMargin before the deadline, leaving
+		// time for the report, the audit event and the hand-over.
+		tctx, cancel := ctx, context.CancelFunc(func() {})
+		if dl, ok := ctx.Deadline(); ok {
+			tctx, cancel = context.WithDeadline(ctx, dl.Add(-cancelMargin))
+		}
+		err := r.resourceType(tctx, u.api, u.region, typ, pols)
+		cut := tctx.Err() != nil
+		cancel()
+		if cut {
+			// The deadline came inside the type (a long one, paced to the
+			// account's limits): the follow-up starts again at this type,
+			// whose done work is gone from its listing or marked.
+			o.stoppedAt = typ
+			r.rep.PartialIn(u.region, fmt.Sprintf("stopped at the Lambda deadline in %s (every step is idempotent)", typ))
+			return o
+		}
+		if err != nil {
 			// Its section says failed rather than showing no resources.
 			o.failed = true
 			r.rep.FailIn(u.region, fmt.Errorf("%s: %w", typ, err))

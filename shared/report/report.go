@@ -7,10 +7,12 @@ import (
 	"errors"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws-commander/commander/shared/awsclient"
+	"github.com/aws-commander/commander/shared/awserr"
 )
 
 // Status of a whole run.
@@ -28,6 +30,7 @@ type Decision struct {
 	Region   string `json:"region,omitempty"` // where it lives
 	Action   string `json:"action"`           // e.g. delete, snapshot, mark, keep
 	Outcome  string `json:"outcome"`          // done, planned (dry-run), skipped, failed
+	Policy   string `json:"policy,omitempty"` // the cleanup policy that decided it
 	Reason   string `json:"reason"`
 	Error    string `json:"error,omitempty"`
 	// Saving is the estimated monthly saving in USD of a remove, stop,
@@ -298,4 +301,22 @@ func (r *Report) Err() error {
 		return errors.New(r.Reason)
 	}
 	return nil
+}
+
+// Failure is d for an action that returned err: failed, with the error
+// explained (unless d already says it); or, when err is the run's context ending (its deadline, or a
+// cancel), skipped as not done, since the call was stopped rather than
+// refused: the follow-up invocation or the next run does it (every action
+// is idempotent), and it is no failure of the run.
+func Failure(d Decision, err error) Decision {
+	if awserr.Is(err, awserr.Canceled) {
+		d.Outcome, d.Error = Skipped, ""
+		d.Reason = strings.TrimPrefix(d.Reason+"; not done: the run's time ran out (a follow-up or the next run does it)", "; ")
+		return d
+	}
+	d.Outcome = Failed
+	if d.Error == "" {
+		d.Error = awserr.Explain(err)
+	}
+	return d
 }

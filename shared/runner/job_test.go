@@ -25,6 +25,7 @@ type ask struct {
 	DryRun  bool   `json:"dryRun"`
 	Fail    string `json:"fail"`
 	Stop    bool   `json:"stop"`
+	Idle    bool   `json:"idle"` // does nothing before it stops
 	Hop     int    `json:"hop"`
 	Actions int    `json:"actions"`
 	Now     string `json:"now"` // the runner reads it from the trigger
@@ -68,7 +69,9 @@ func (j *job) Run(_ context.Context, run *runner.Run, a ask) error {
 	if a.Fail != "" {
 		return errors.New(a.Fail)
 	}
-	run.Report.Add(report.Decision{Resource: "r-1", Type: "test:thing", Action: "delete", Outcome: report.Done})
+	if !a.Idle {
+		run.Report.Add(report.Decision{Resource: "r-1", Type: "test:thing", Action: "delete", Outcome: report.Done})
+	}
 	run.Measure(report.MetricCandidates, 3)
 	run.Detail("extra", "yes")
 	if a.Stop {
@@ -125,8 +128,12 @@ func TestRunner(t *testing.T) {
 			wantReason: "handed over to a follow-up invocation (hop 1)", wantKey: "direct@2026-12-03T10:00:00Z", wantRan: true, wantHanded: `{"hop":1,"resume":true}`},
 		{name: "without a follow-up the report says how to go on", payload: `{"stop":true}`, wantStatus: report.StatusPartial,
 			wantReason: "invoke the function with the report's next", wantKey: "direct@2026-12-03T10:00:00Z", wantRan: true},
-		{name: "a chain of follow-ups is bounded", followUp: true, payload: fmt.Sprintf(`{"stop":true,"hop":%d}`, runner.MaxHops), wantErr: "stopped before its deadline 11 times in a row",
+		{name: "a chain of follow-ups is bounded", followUp: true, payload: fmt.Sprintf(`{"stop":true,"hop":%d}`, runner.MaxHops), wantErr: fmt.Sprintf("stopped before its deadline %d times in a row", runner.MaxHops+1),
 			wantStatus: report.StatusFailed, wantKey: "direct@2026-12-03T10:00:00Z", wantRan: true},
+		{name: "a follow-up that did nothing does not hand over", followUp: true, payload: `{"stop":true,"idle":true,"hop":3}`, wantErr: "having done nothing",
+			wantStatus: report.StatusFailed, wantKey: "direct@2026-12-03T10:00:00Z", wantRan: true},
+		{name: "a first invocation that did nothing hands over once", followUp: true, payload: `{"stop":true,"idle":true}`, wantStatus: report.StatusPartial,
+			wantReason: "handed over to a follow-up invocation (hop 1)", wantKey: "direct@2026-12-03T10:00:00Z", wantRan: true, wantHanded: `{"hop":1,"resume":true}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

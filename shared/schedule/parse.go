@@ -24,10 +24,38 @@ const Default = `schedules:
         stop: "19:00"               # stopped from here
 `
 
-// The name becomes the value of the commander:schedule tag.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// NamePattern is what a schedule's name may look like: it becomes the value
+// of the commander:schedule tag.
+const NamePattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`
 
-var dayNames = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+var nameRE = regexp.MustCompile(NamePattern)
+
+// ClockPattern is the "HH:MM" a start or stop is written in (00:00 to
+// 23:59, two digits each): what minutes accepts, stated as a regular
+// expression for the schema (TestClockPattern keeps the two in step).
+const ClockPattern = `^([01][0-9]|2[0-3]):[0-5][0-9]$`
+
+// DayNames are the days a period names, Monday first.
+var DayNames = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+// The keys of the document, of a schedule and of a period: what the parser
+// accepts and the schema (shared/schema) states.
+var (
+	DocumentFields = []document.Field{
+		{Name: "schedules", Doc: "the office-hours schedules; names are unique", Required: true},
+	}
+	ScheduleFields = []document.Field{
+		{Name: "name", Doc: "the value of the commander:schedule tag that puts an instance on this schedule: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", Required: true},
+		{Name: "timezone", Doc: "the IANA time zone the periods' times are wall-clock times in, such as Europe/Paris (not Local); DST handled", Required: true},
+		{Name: "enforce", Doc: "true: re-apply the wanted state at every run, even over a manual change (default false)"},
+		{Name: "periods", Doc: "running wins over stopped, stopped over no opinion", Required: true},
+	}
+	PeriodFields = []document.Field{
+		{Name: "days", Doc: "the days the period starts on, each once", Required: true},
+		{Name: "start", Doc: "HH:MM: wanted running from here"},
+		{Name: "stop", Doc: "HH:MM: wanted stopped from here; before start, the period crosses midnight"},
+	}
+)
 
 // Parse reads a YAML or JSON document and checks it completely: the error
 // lists every problem, one per line, each starting with its path.
@@ -51,7 +79,7 @@ func (p *parser) fail(path, format string, args ...any) {
 }
 
 func (p *parser) document(raw any) Document {
-	m, ok := p.object("document", raw, "schedules")
+	m, ok := p.object("document", raw, document.Names(DocumentFields)...)
 	if !ok {
 		return Document{}
 	}
@@ -77,7 +105,7 @@ func (p *parser) document(raw any) Document {
 }
 
 func (p *parser) schedule(path string, raw any) (Schedule, bool) {
-	m, ok := p.object(path, raw, "name", "timezone", "enforce", "periods")
+	m, ok := p.object(path, raw, document.Names(ScheduleFields)...)
 	if !ok {
 		return Schedule{}, false
 	}
@@ -118,18 +146,18 @@ func (p *parser) zone(path, name string) *time.Location {
 }
 
 func (p *parser) period(path string, raw any) Period {
-	m, ok := p.object(path, raw, "days", "start", "stop")
+	m, ok := p.object(path, raw, document.Names(PeriodFields)...)
 	if !ok {
 		return Period{}
 	}
 	var per Period
-	days, _ := p.list(path+".days", m["days"], "days from "+strings.Join(dayNames, ", "))
+	days, _ := p.list(path+".days", m["days"], "days from "+strings.Join(DayNames, ", "))
 	seen := map[string]bool{}
 	for i, v := range days {
 		name, _ := v.(string)
 		at := fmt.Sprintf("%s.days[%d]", path, i)
-		if i := slices.Index(dayNames, name); i < 0 {
-			p.fail(at, "must be one of %s, got %s", strings.Join(dayNames, ", "), show(v))
+		if i := slices.Index(DayNames, name); i < 0 {
+			p.fail(at, "must be one of %s, got %s", strings.Join(DayNames, ", "), show(v))
 		} else if seen[name] {
 			p.fail(at, "%q is listed twice", name)
 		} else {

@@ -1,7 +1,9 @@
 package schedule
 
 import (
+	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +135,23 @@ func TestParseRefuses(t *testing.T) {
 				t.Fatalf("err = %v\nwant  %s", err, c.want)
 			}
 		})
+	}
+}
+
+// ClockPattern, which the schema states, accepts exactly what the parser's
+// minutes accepts, over every two-digit HH:MM and some near misses.
+func TestClockPattern(t *testing.T) {
+	re := regexp.MustCompile(ClockPattern)
+	cases := []string{"", "8:00", "08:0", "08:000", " 08:00", "08:00 ", "0800", "08.00", "+8:00", "-1:00", "24:00", "23:60"}
+	for h := 0; h < 100; h++ {
+		for m := 0; m < 100; m++ {
+			cases = append(cases, fmt.Sprintf("%02d:%02d", h, m))
+		}
+	}
+	for _, s := range cases {
+		_, ok := minutes(s)
+		if got := re.MatchString(s); got != ok {
+			t.Errorf("%q: ClockPattern says %v, minutes says %v", s, got, ok)
+		}
 	}
 }

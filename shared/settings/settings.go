@@ -39,7 +39,8 @@ type Settings struct {
 	AllowSimulatedTime   bool     // COMMANDER_ALLOW_SIMULATED_TIME
 	LogLevel             string   // AWS_LAMBDA_LOG_LEVEL, else COMMANDER_LOG_LEVEL
 	EventBus             string   // COMMANDER_EVENT_BUS, where audit events go
-	MaxAttempts          int      // COMMANDER_MAX_ATTEMPTS, per AWS call, adaptive retry
+	MaxAttempts          int      // COMMANDER_MAX_ATTEMPTS, per AWS call, standard retry
+	EC2PacePercent       int      // COMMANDER_EC2_PACE_PERCENT, of EC2's documented refill rates (shared/pace)
 	Concurrency          int      // COMMANDER_CONCURRENCY, parallel mutations per job
 	RegionConcurrency    int      // COMMANDER_REGION_CONCURRENCY, regions a job works on at once
 	BreakerMaxCount      int      // COMMANDER_BREAKER_MAX_COUNT, destructive actions per run
@@ -104,6 +105,7 @@ func Load(get func(string) string) (Settings, error) {
 		AllowSimulatedTime:    e.Bool("COMMANDER_ALLOW_SIMULATED_TIME", false),
 		EventBus:              e.Match("COMMANDER_EVENT_BUS", "default", busNameRE, "an EventBridge bus name or ARN"),
 		MaxAttempts:           e.Int("COMMANDER_MAX_ATTEMPTS", 5, 1, 20),
+		EC2PacePercent:        e.Int("COMMANDER_EC2_PACE_PERCENT", 100, 1, 100),
 		Concurrency:           e.Int("COMMANDER_CONCURRENCY", 8, 1, 64),
 		RegionConcurrency:     e.Int("COMMANDER_REGION_CONCURRENCY", 4, 1, 32),
 		BreakerMaxCount:       e.Int("COMMANDER_BREAKER_MAX_COUNT", 25, 0, 100000),

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/aws-commander/commander/shared/api"
+	"github.com/aws-commander/commander/shared/cli/cliname"
 )
 
 // referenceIntro heads docs/COMMANDS.md.
@@ -46,6 +47,9 @@ func Reference(samples string) ([]byte, error) {
 			summary += " Honours `dryRun`."
 		}
 		b.WriteString(summary + "\n\n")
+		if c, ok := reg.Lookup(d.Action); ok {
+			b.WriteString("- CLI ([CLI.md](CLI.md)): `" + cliname.Synopsis(*c) + "`\n")
+		}
 		if s := byAction[d.Action]; len(s) > 0 {
 			for _, l := range s {
 				b.WriteString(l + "\n")

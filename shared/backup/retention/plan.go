@@ -13,6 +13,9 @@ type Snapshot struct {
 	Policy    string    // the policy it was made under (commander:backup-policy)
 	Time      time.Time // when the backup was taken
 	Completed bool
+	// Failed: in state error (AWS could not complete it). Nothing can be
+	// restored from it, so no rule counts it as a backup, and Plan deletes it.
+	Failed    bool
 	Protected bool // carries the protection tag
 	AWSBackup bool // made by AWS Backup (aws:backup:source-resource)
 	InAMI     bool // an AMI's block device mapping uses it
@@ -70,10 +73,14 @@ func bucket(unit string, t time.Time) string {
 
 // Plan decides for each snapshot of v whether to delete it, with a reason.
 // Each snapshot is judged by its own policy (policies maps names to them).
-// It deletes only completed snapshots that no rule keeps and that are none
-// of: protected, made by AWS Backup, used by an AMI, the newest completed
-// snapshot of a volume that still exists, under an unknown policy, or of a
-// volume on hold.
+// Only completed snapshots are backups: a pending one may still fail, so
+// no rule counts it (it neither fills a "newest N" place nor stands in as
+// the newest backup) and it is kept. Plan deletes the completed snapshots
+// that no rule keeps and that are none of: protected, made by AWS Backup,
+// used by an AMI, the newest completed snapshot of a volume that still
+// exists, under an unknown policy, or of a volume on hold; and the failed
+// ones (state error) that are not protected or made by AWS Backup, since
+// they hold nothing and nothing else would ever remove them.
 func Plan(v Volume, policies map[string]Policy, now time.Time) []Verdict {
 	snaps := append([]Snapshot(nil), v.Snapshots...)
 	// Newest first; the id breaks ties so the plan is deterministic.
@@ -115,6 +122,8 @@ func Plan(v Volume, policies map[string]Policy, now time.Time) []Verdict {
 			keep("protected by its protection tag")
 		case s.InAMI:
 			keep("used by an AMI")
+		case s.Failed:
+			out = append(out, Verdict{Snapshot: s, Delete: true, Reason: Unusable})
 		case !s.Completed:
 			keep("not completed yet")
 		case !known:
@@ -169,6 +178,9 @@ func keeps(p Policy, list []Snapshot, now time.Time) map[string][]string {
 func cutoff(p Policy, now time.Time) time.Time {
 	return now.In(p.loc()).AddDate(0, 0, -p.Days)
 }
+
+// Unusable is the reason Plan gives for deleting a failed snapshot.
+const Unusable = "ended in state error: nothing can be restored from it, so it is no backup"
 
 // Expired is the reason Plan gives for every snapshot it deletes: the
 // policy's rules, none of which keeps a snapshot taken at taken. A caller

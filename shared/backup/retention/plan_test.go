@@ -171,6 +171,47 @@ func TestPlan(t *testing.T) {
 			reason: "among the newest 1",
 		},
 		{
+			name:   "pending: no rule counts it, so keep-N keeps N completed",
+			policy: Policy{Name: "p", Last: 2},
+			vol: Volume{ID: "v", Exists: true, Snapshots: withFlag(withFlag(
+				snaps("p", "2026-01-01T02:00:00Z", "2026-01-02T02:00:00Z", "2026-01-03T02:00:00Z", "2026-01-04T02:00:00Z"),
+				2, func(s *Snapshot) { s.Completed = false }),
+				3, func(s *Snapshot) { s.Completed = false })},
+			now:    "2026-01-04T03:00:00Z",
+			reason: "not completed yet",
+		},
+		{
+			name:   "pending: the newest completed stands, not the pending one",
+			policy: Policy{Name: "p", Days: 1},
+			vol: Volume{ID: "v", Exists: true, Snapshots: withFlag(
+				snaps("p", "2026-01-01T02:00:00Z", "2026-01-02T02:00:00Z", "2026-01-10T02:00:00Z"),
+				2, func(s *Snapshot) { s.Completed = false })},
+			now:  "2026-01-10T03:00:00Z",
+			want: []string{"s0"},
+		},
+		{
+			name:   "failed: deleted, and never one of the newest N",
+			policy: Policy{Name: "p", Last: 1},
+			vol: Volume{ID: "v", Exists: true, Snapshots: withFlag(
+				snaps("p", "2026-01-01T02:00:00Z", "2026-01-02T02:00:00Z"),
+				1, func(s *Snapshot) { s.Completed, s.Failed = false, true })},
+			now:    "2026-01-02T03:00:00Z",
+			want:   []string{"s1"},
+			reason: "state error",
+		},
+		{
+			name:   "failed: deleted on a volume on hold too, kept when protected",
+			policy: Policy{Name: "p", Last: 5},
+			vol: Volume{ID: "v", Exists: true, Hold: "backup failed", Snapshots: withFlag(withFlag(withFlag(
+				snaps("p", "2026-01-01T02:00:00Z", "2026-01-02T02:00:00Z", "2026-01-03T02:00:00Z"),
+				1, func(s *Snapshot) { s.Completed, s.Failed = false, true }),
+				2, func(s *Snapshot) { s.Completed, s.Failed = false, true }),
+				2, func(s *Snapshot) { s.Protected = true })},
+			now:    "2026-01-03T03:00:00Z",
+			want:   []string{"s1"},
+			reason: "protected",
+		},
+		{
 			name:   "unknown policy keeps everything",
 			policy: Policy{Name: "other", Last: 1},
 			vol:    Volume{ID: "v", Exists: false, Snapshots: snaps("p", "2026-01-01T02:00:00Z", "2026-01-02T02:00:00Z")},
@@ -263,6 +304,11 @@ func TestParse(t *testing.T) {
 		{name: "bad copy region", spec: "dr=last:7,copy:europe", err: "copy:europe"},
 		{name: "bad copy key", spec: "dr=last:7,copy:eu-west-1,copykms:my key", err: "copykms:my key"},
 		{name: "copydays without copy", spec: "dr=last:7,copydays:3", err: "need copy:<region>"},
+		// Every problem, one per line, not only the first.
+		{name: "every problem", spec: "x=every:hour,days:-1;Bad=days:1;y=keep:1",
+			err: "policy \"x\": every:hour: accepts run, day, week or month\npolicy \"x\": days:-1: accepts a whole number from 0 to 100000\n" +
+				"policy \"Bad=days:1\": accepts name=key:value,... with a name of lowercase letters, digits, - and _\n" +
+				"policy \"y\": unknown key \"keep\": accepts every, last, days, daily, weekly, monthly, yearly, tz, copy, copykms, copydays"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -42,8 +42,10 @@ func (p *parser) regex(path string, v any) *regexp.Regexp {
 	return re
 }
 
+// str reads a string; a required one must also be non-empty (an empty
+// resource, action or tag key would silently match nothing).
 func (p *parser) str(path string, v any, required bool) string {
-	if v == nil {
+	if v == nil || (required && v == "") {
 		if required {
 			p.fail(path, "required")
 		}

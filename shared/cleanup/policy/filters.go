@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws-commander/commander/shared/document"
 	"github.com/aws-commander/commander/shared/settings"
 )
 
@@ -92,22 +93,58 @@ func (p *parser) filters(path string, raw any, t Type, known, required bool) []F
 	return out
 }
 
-var filterKeys = []string{Age, StoppedFor, StateFor, UnusedFor, State, Expired, Tag, Name, VolumeGone, InstanceGone, Metric}
+// FilterKinds are the filter kinds, each a key of which a filter sets exactly one.
+var FilterKinds = []string{Age, StoppedFor, StateFor, UnusedFor, State, Expired, Tag, Name, VolumeGone, InstanceGone, Metric}
+
+// TagTests are the tests of a tag filter, of which it sets exactly one.
+var TagTests = []string{Present, Absent, Equals, Regex}
+
+// FilterDocs say what each filter kind and tag test matches, for the schema
+// (shared/schema) and the docs.
+var FilterDocs = map[string]string{
+	Age:          "older than a duration (creation or launch time; see the type's notes for what its age is)",
+	StoppedFor:   "an instance stopped for longer than a duration (the time of the stop)",
+	StateFor:     "in its current state for longer than a duration",
+	UnusedFor:    "not used for longer than a duration (IAM's last use, else creation)",
+	State:        "in one of these states (a state or a list of states)",
+	Expired:      "commander:expires-at is in the past (true) or not (false)",
+	Tag:          "a tag key, with exactly one of present, absent, equals, regex",
+	Name:         "the Name tag matches a regular expression (RE2 syntax)",
+	VolumeGone:   "a snapshot whose source volume no longer exists (true) or exists (false)",
+	InstanceGone: "an alarm on an instance that no longer exists (true) or exists (false)",
+	Metric:       "a CloudWatch metric's daily statistic below (or above) a threshold on every day of a window; only under filters",
+	Present:      "the tag is present (true)",
+	Absent:       "the tag is absent (true)",
+	Equals:       "the tag's value equals this string",
+	Regex:        "the tag's value matches this regular expression (RE2 syntax)",
+}
+
+// MetricFields are the keys of a metric filter's mapping.
+var MetricFields = []document.Field{
+	{Name: "name", Doc: "the metric, one of the resource type's metrics", Required: true},
+	{Name: "stat", Doc: "the statistic of each UTC day (a period of 86400 s)", Required: true},
+	{Name: "below", Doc: "matches when the statistic is below this number (from 0) on every day; exactly one of below, above"},
+	{Name: "above", Doc: "matches when the statistic is above this number (from 0) on every day; exactly one of below, above"},
+	{Name: "for", Doc: "the window: whole days before the run's day, from 1d to 63d, such as 14d", Required: true},
+}
+
+// MaxFilterDuration bounds the duration of age, stoppedFor, stateFor and unusedFor.
+const MaxFilterDuration = 100 * 365 * 24 * time.Hour
 
 func (p *parser) filter(path string, raw any, t Type, known bool) (Filter, bool) {
-	m, ok := p.object(path, raw, append(slices.Clone(filterKeys), Present, Absent, Equals, Regex)...)
+	m, ok := p.object(path, raw, slices.Concat(FilterKinds, TagTests)...)
 	if !ok {
 		return Filter{}, false
 	}
 	f := Filter{Path: path}
 	var kinds []string
-	for _, k := range filterKeys {
+	for _, k := range FilterKinds {
 		if _, ok := m[k]; ok {
 			kinds = append(kinds, k)
 		}
 	}
 	if len(kinds) != 1 {
-		p.fail(path, "must set exactly one of %s; got %d", strings.Join(filterKeys, ", "), len(kinds))
+		p.fail(path, "must set exactly one of %s; got %d", strings.Join(FilterKinds, ", "), len(kinds))
 		return Filter{}, false
 	}
 	f.Kind = kinds[0]
@@ -116,7 +153,7 @@ func (p *parser) filter(path string, raw any, t Type, known bool) (Filter, bool)
 		return Filter{}, false
 	}
 	if f.Kind != Tag {
-		for _, k := range []string{Present, Absent, Equals, Regex} {
+		for _, k := range TagTests {
 			if _, ok := m[k]; ok {
 				p.fail(join(path, k), "applies only to a tag filter")
 			}
@@ -126,7 +163,7 @@ func (p *parser) filter(path string, raw any, t Type, known bool) (Filter, bool)
 	v := m[f.Kind]
 	switch f.Kind {
 	case Age, StoppedFor, StateFor, UnusedFor:
-		f.Duration = p.duration(join(path, f.Kind), v, 100*365*24*time.Hour)
+		f.Duration = p.duration(join(path, f.Kind), v, MaxFilterDuration)
 	case State:
 		f.States = p.states(join(path, f.Kind), v, t, known)
 	case Expired, VolumeGone, InstanceGone:
@@ -142,7 +179,7 @@ func (p *parser) filter(path string, raw any, t Type, known bool) (Filter, bool)
 	case Tag:
 		f.Key = p.str(join(path, Tag), v, true)
 		var tests []string
-		for _, k := range []string{Present, Absent, Equals, Regex} {
+		for _, k := range TagTests {
 			if _, ok := m[k]; ok {
 				tests = append(tests, k)
 			}
@@ -192,7 +229,7 @@ func (p *parser) states(path string, v any, t Type, known bool) []string {
 
 // metric reads a metric filter's fields: {name, stat, below | above, for}.
 func (p *parser) metric(path string, v any, t Type, known bool) *MetricTest {
-	m, ok := p.object(path, v, "name", "stat", "below", "above", "for")
+	m, ok := p.object(path, v, document.Names(MetricFields)...)
 	if !ok {
 		return nil
 	}

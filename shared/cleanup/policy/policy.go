@@ -66,7 +66,30 @@ func (p Policy) GraceOr(def time.Duration) time.Duration {
 	return def
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// NamePattern is what a policy's name may look like (it names the policy in
+// marks, reports and metrics).
+const NamePattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`
+
+var nameRE = regexp.MustCompile(NamePattern)
+
+// DocumentFields and PolicyFields are the keys of the document and of each
+// policy: what the parser accepts and the schema (shared/schema) states.
+var (
+	DocumentFields = []document.Field{
+		{Name: "version", Doc: "the policy language's version; 1, the only one, when left out"},
+		{Name: "policies", Doc: "the rules, in the order a run reports them; names are unique", Required: true},
+	}
+	PolicyFields = []document.Field{
+		{Name: "name", Doc: "names the policy in marks, reports and metrics: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", Required: true},
+		{Name: "resource", Doc: "the resource type the policy cleans up", Required: true},
+		{Name: "action", Doc: "what the policy does to a matching resource once past its grace; one of the type's actions", Required: true},
+		{Name: "grace", Doc: "how long after the mark the action becomes due (default COMMANDER_CLEANUP_GRACE)"},
+		{Name: "finalSnapshot", Doc: "ec2:volume: take a tagged snapshot before the delete (default true)"},
+		{Name: "keep", Doc: "lambda:version: how many of a function's newest published versions are never candidates (default 3)"},
+		{Name: "filters", Doc: "every filter must match; at least one, so that a policy never matches everything", Required: true},
+		{Name: "exclude", Doc: "a resource any of these filters matches is left alone"},
+	}
+)
 
 // DefaultKeep is how many of a function's newest published versions a
 // lambda:version policy keeps when it sets no keep.
@@ -100,7 +123,7 @@ func (p *parser) fail(path, format string, args ...any) {
 }
 
 func (p *parser) document(raw any) Document {
-	m, ok := p.object("document", raw, "version", "policies")
+	m, ok := p.object("document", raw, document.Names(DocumentFields)...)
 	if !ok {
 		return Document{}
 	}
@@ -132,7 +155,7 @@ func (p *parser) document(raw any) Document {
 }
 
 func (p *parser) policy(path string, raw any) (Policy, bool) {
-	m, ok := p.object(path, raw, "name", "resource", "action", "grace", "finalSnapshot", "keep", "filters", "exclude")
+	m, ok := p.object(path, raw, document.Names(PolicyFields)...)
 	if !ok {
 		return Policy{}, false
 	}

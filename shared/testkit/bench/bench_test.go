@@ -52,27 +52,33 @@ func deps(b testing.TB, fn string, probe *bench.Probe) boot.Deps {
 // cleanupJob is functions/cleanup/main.go's job, with the audit events
 // counted in process and the EMF lines discarded.
 func cleanupJob(b testing.TB, probe *bench.Probe, sink *bench.AuditSink) handler {
-	d := deps(b, "cleanup", probe)
+	return newCleanup(b, deps(b, "cleanup", probe), sink).Handle
+}
+
+func newCleanup(b testing.TB, d boot.Deps, sink *bench.AuditSink) *cleanup.Job {
 	pols, err := cleanup.LoadPolicies(os.Getenv)
 	if err != nil {
 		b.Fatal(err)
 	}
 	job := cleanup.New(d, pols, io.Discard)
 	job.Audit, job.FollowUp = sink, nil
-	return job.Handle
+	return job
 }
 
 // backupJob is functions/backup/main.go's job, with the audit events
 // counted in process and the EMF lines discarded.
 func backupJob(b testing.TB, probe *bench.Probe, sink *bench.AuditSink) handler {
-	d := deps(b, backup.Function, probe)
+	return newBackup(b, deps(b, backup.Function, probe), sink).Handle
+}
+
+func newBackup(b testing.TB, d boot.Deps, sink *bench.AuditSink) *backup.Job {
 	c, err := backup.LoadConfig(os.Getenv, d.Settings)
 	if err != nil {
 		b.Fatal(err)
 	}
 	job := backup.New(d, c, io.Discard)
-	job.Audit = sink
-	return job.Handle
+	job.Audit, job.FollowUp = sink, nil
+	return job
 }
 
 // scenario is one benchmarked job configuration.

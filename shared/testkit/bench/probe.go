@@ -30,6 +30,7 @@ type Probe struct {
 	calls   map[string]int64            // "EC2.DescribeSnapshots" -> logical calls
 	items   map[string]int64            // listing op -> items returned
 	batched map[string]map[string]int64 // batchable op -> signature -> ids
+	acted   map[string]map[string]int   // changing op -> id -> successful calls naming it
 }
 
 // NewProbe returns an empty Probe.
@@ -43,7 +44,7 @@ func NewProbe() *Probe {
 func (p *Probe) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.calls, p.items, p.batched = map[string]int64{}, map[string]int64{}, map[string]map[string]int64{}
+	p.calls, p.items, p.batched, p.acted = map[string]int64{}, map[string]int64{}, map[string]map[string]int64{}, map[string]map[string]int{}
 }
 
 // Middleware is the APIOptions entry to append to the job's aws.Config.
@@ -65,11 +66,17 @@ func (p *Probe) Middleware(stack *middleware.Stack) error {
 			p.mu.Unlock()
 			out, md, err := next.HandleInitialize(ctx, in)
 			if err == nil {
+				p.mu.Lock()
 				if n, ok := listed(out.Result); ok {
-					p.mu.Lock()
 					p.items[op] += int64(n)
-					p.mu.Unlock()
 				}
+				for _, id := range actedOn(in.Parameters) {
+					if p.acted[op] == nil {
+						p.acted[op] = map[string]int{}
+					}
+					p.acted[op][id]++
+				}
+				p.mu.Unlock()
 			}
 			return out, md, err
 		}), middleware.After)
@@ -102,6 +109,33 @@ func listed(result any) (int, bool) {
 		return len(o.Contents), true
 	}
 	return 0, false
+}
+
+// actedOn are the resources a call that creates, stops or deletes acts
+// on: the same one twice in a run, both answered, is a duplicated action.
+// (Tags are not counted: a mark is legitimately written again.)
+func actedOn(params any) []string {
+	switch in := params.(type) {
+	case *ec2.CreateSnapshotInput:
+		return []string{deref(in.VolumeId)}
+	case *ec2.CreateSnapshotsInput:
+		if in.InstanceSpecification != nil {
+			return []string{deref(in.InstanceSpecification.InstanceId)}
+		}
+	case *ec2.CopySnapshotInput:
+		return []string{deref(in.SourceSnapshotId)}
+	case *ec2.DeleteSnapshotInput:
+		return []string{deref(in.SnapshotId)}
+	case *ec2.DeleteVolumeInput:
+		return []string{deref(in.VolumeId)}
+	case *ec2.ReleaseAddressInput:
+		return []string{deref(in.AllocationId)}
+	case *ec2.TerminateInstancesInput:
+		return in.InstanceIds
+	case *ec2.StopInstancesInput:
+		return in.InstanceIds
+	}
+	return nil
 }
 
 // batch returns, for a batchable call, the signature of what it does to its
@@ -162,13 +196,32 @@ type Snapshot struct {
 	Calls   map[string]int64
 	Items   map[string]int64
 	Batched map[string]map[string]int64
+	// Repeated counts, per op, the answered calls that acted again on a
+	// resource an earlier answered call of the same op had acted on.
+	Repeated map[string]int64
+}
+
+// IDs are the ids op's calls carried, over every tag set.
+func (s Snapshot) IDs(op string) int64 {
+	var n int64
+	for _, v := range s.Batched[op] {
+		n += v
+	}
+	return n
 }
 
 // Snapshot copies the records.
 func (p *Probe) Snapshot() Snapshot {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := Snapshot{Calls: map[string]int64{}, Items: map[string]int64{}, Batched: map[string]map[string]int64{}}
+	s := Snapshot{Calls: map[string]int64{}, Items: map[string]int64{}, Batched: map[string]map[string]int64{}, Repeated: map[string]int64{}}
+	for op, ids := range p.acted {
+		for _, n := range ids {
+			if n > 1 {
+				s.Repeated[op] += int64(n - 1)
+			}
+		}
+	}
 	for k, v := range p.calls {
 		s.Calls[k] = v
 	}

@@ -126,3 +126,7 @@ func short(s string, n int) string {
 	}
 	return s
 }
+
+// PrintEstate prints the seeded estate by role, as the demo does (for the
+// local API's banner).
+func PrintEstate(w io.Writer, e Estate) { printEstate(w, e) }

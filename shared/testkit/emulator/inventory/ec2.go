@@ -387,6 +387,9 @@ func (c *ec2Call) snapshotFields(i int, created bool) {
 		status, progress = "pending", ""
 	}
 	w.el("status", status).elTime("startTime", sn.start).el("progress", progress)
+	if state == snapError && !created {
+		w.el("statusMessage", failMessage)
+	}
 	w.el("ownerId", c.s.opts.Account).elInt("volumeSize", int64(sn.size)).el("description", c.st.strs[sn.desc])
 	w.elBool("encrypted", sn.enc).el("storageTier", "standard")
 	c.tagSet(sn.tags)

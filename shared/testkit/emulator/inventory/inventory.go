@@ -33,6 +33,11 @@ import (
 type Options struct {
 	// Addr to listen on; loopback only. Default "127.0.0.1:0" (a free port).
 	Addr string
+	// Listener, when set, is served instead of Addr: an in-memory network
+	// (pipenet) lets a benchmark run the server and the job inside one
+	// testing/synctest bubble, on virtual time. URL is then
+	// http://inventory.pipe; the clients must dial through the listener.
+	Listener net.Listener
 	// Account owns every resource. Default "123456789012" (moto's).
 	Account string
 	// Now stamps what the server creates. Default time.Now.
@@ -93,6 +98,7 @@ type Server struct {
 	mu        sync.Mutex
 	calls     map[string]int64
 	throttled map[string]int64
+	slept     map[callKind]time.Duration
 	regions   map[string]*ec2Store // EC2 is regional: a job fanning out over regions sees only what was seeded in each
 }
 
@@ -113,19 +119,22 @@ func Start(opts Options) (*Server, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	host, _, err := net.SplitHostPort(opts.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("inventory: address %q: %w", opts.Addr, err)
+	ln, url := opts.Listener, "http://inventory.pipe"
+	if ln == nil {
+		host, _, err := net.SplitHostPort(opts.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("inventory: address %q: %w", opts.Addr, err)
+		}
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			return nil, fmt.Errorf("inventory: address %q is not a loopback IP: the server has no authentication and must not be reachable from other hosts", opts.Addr)
+		}
+		if ln, err = net.Listen("tcp", opts.Addr); err != nil {
+			return nil, fmt.Errorf("inventory: listen: %w", err)
+		}
+		url = "http://" + ln.Addr().String()
 	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("inventory: address %q is not a loopback IP: the server has no authentication and must not be reachable from other hosts", opts.Addr)
-	}
-	ln, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("inventory: listen: %w", err)
-	}
-	s := &Server{opts: opts, ln: ln, URL: "http://" + ln.Addr().String(), clock: opts.Clock,
-		calls: map[string]int64{}, throttled: map[string]int64{}, regions: map[string]*ec2Store{}, s3: newS3Store()}
+	s := &Server{opts: opts, ln: ln, URL: url, clock: opts.Clock,
+		calls: map[string]int64{}, throttled: map[string]int64{}, slept: map[callKind]time.Duration{}, regions: map[string]*ec2Store{}, s3: newS3Store()}
 	if opts.Limits != nil {
 		s.limiter = newLimiter(opts.Limits, opts.Clock)
 	}
@@ -181,11 +190,13 @@ func (s *Server) Throttled() map[string]int64 {
 	return maps.Clone(s.throttled)
 }
 
-// Reset zeroes the call counts; the estate and the token buckets stay.
+// Reset zeroes the call counts and the latency slept; the estate and the
+// token buckets stay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	s.calls = map[string]int64{}
 	s.throttled = map[string]int64{}
+	s.slept = map[callKind]time.Duration{}
 	s.mu.Unlock()
 }
 
@@ -215,7 +226,28 @@ func (s *Server) wait(ctx context.Context, kind callKind, items int) {
 	if s.delayer == nil {
 		return
 	}
-	s.clock.Sleep(ctx, s.delayer.delay(kind, items))
+	d := s.delayer.delay(kind, items)
+	s.mu.Lock()
+	s.slept[kind] += d
+	s.mu.Unlock()
+	s.clock.Sleep(ctx, d)
+}
+
+// Slept is the latency the server has slept out (Options.Latency) since
+// Start or Reset, summed over calls, by kind: "describe", "mutation",
+// "batch". Listings page one call after another, so a job's describe
+// latency is (nearly) all on its critical path.
+func (s *Server) Slept() map[string]time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := map[callKind]string{kindDescribe: "describe", kindMutation: "mutation", kindBatch: "batch"}
+	out := map[string]time.Duration{}
+	for k, d := range s.slept {
+		if n, ok := names[k]; ok {
+			out[n] += d
+		}
+	}
+	return out
 }
 
 func (s *Server) region(name string) *ec2Store {

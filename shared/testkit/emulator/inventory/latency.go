@@ -51,6 +51,17 @@ func (d Dist) Sample(r *rand.Rand) time.Duration {
 	return v
 }
 
+// Mean is the mean of one sample, without PerItem: Base, half the Jitter
+// and the lognormal term's Median·e^(σ²/2).
+func (d Dist) Mean() time.Duration {
+	m := float64(d.Base) + float64(d.Jitter)/2
+	if d.Median > 0 {
+		sigma := math.Log(float64(d.P99)/float64(d.Median)) / z99
+		m += float64(d.Median) * math.Exp(sigma*sigma/2)
+	}
+	return time.Duration(m)
+}
+
 func (d Dist) validate(name string) error {
 	switch {
 	case d.Base < 0 || d.Jitter < 0 || d.Median < 0 || d.P99 < 0 || d.PerItem < 0:

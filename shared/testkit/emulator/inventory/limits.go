@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aws-commander/commander/shared/pace"
 )
 
 // Bucket is a token bucket: it holds at most Size tokens (a full bucket is
@@ -45,55 +47,34 @@ type Limits struct {
 	Resource map[string]Bucket
 }
 
-// AWSLimits are the EC2 token buckets AWS documents, for the actions this
-// server serves (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html):
-//   - non-mutating actions (Describe*): 100 tokens, 20 a second;
-//   - unfiltered and unpaginated DescribeInstances, DescribeSnapshots,
-//     DescribeVolumes: 50 tokens, 10 a second;
-//   - mutating actions not listed on their own (StopInstances,
-//     ReleaseAddress): 50 tokens, 5 a second;
-//   - listed on their own: CreateSnapshot, CreateSnapshots, DeleteSnapshot,
-//     DeleteVolume, TerminateInstances 100 / 5; CreateTags, DeleteTags
-//     100 / 10; StartInstances 5 / 2;
-//   - resource tokens: StartInstances 1 000 / 2, StopInstances and
-//     TerminateInstances 1 000 / 20 (one per instance).
+// AWSLimits are the EC2 token buckets AWS documents, for every action this
+// server serves: the request and resource buckets of pace.EC2 (the table
+// the functions pace themselves to, with its source,
+// https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html),
+// plus the smaller bucket of unfiltered and unpaginated DescribeInstances,
+// DescribeSnapshots and DescribeVolumes (50 tokens, 10 a second), which the
+// functions never use (their listings paginate), so pace does not hold it.
 //
 // Each call returns a new value, free to change.
 func AWSLimits() *Limits {
-	nonMutating := Bucket{Size: 100, Rate: 20}
-	unpaginated := Bucket{Size: 50, Rate: 10}
-	mutating := Bucket{Size: 50, Rate: 5}
-	return &Limits{
-		Request: map[string]Bucket{
-			"DescribeSnapshots":         nonMutating,
-			"DescribeVolumes":           nonMutating,
-			"DescribeInstances":         nonMutating,
-			"DescribeImages":            nonMutating,
-			"DescribeAddresses":         nonMutating,
-			"DescribeInstanceAttribute": nonMutating,
-			"CreateTags":                {Size: 100, Rate: 10},
-			"DeleteTags":                {Size: 100, Rate: 10},
-			"CreateSnapshot":            {Size: 100, Rate: 5},
-			"CreateSnapshots":           {Size: 100, Rate: 5},
-			"DeleteSnapshot":            {Size: 100, Rate: 5},
-			"DeleteVolume":              {Size: 100, Rate: 5},
-			"TerminateInstances":        {Size: 100, Rate: 5},
-			"StartInstances":            {Size: 5, Rate: 2},
-			"StopInstances":             mutating,
-			"ReleaseAddress":            mutating,
-		},
-		Unpaginated: map[string]Bucket{
-			"DescribeSnapshots": unpaginated,
-			"DescribeVolumes":   unpaginated,
-			"DescribeInstances": unpaginated,
-		},
-		Resource: map[string]Bucket{
-			"StartInstances":     {Size: 1000, Rate: 2},
-			"StopInstances":      {Size: 1000, Rate: 20},
-			"TerminateInstances": {Size: 1000, Rate: 20},
-		},
+	ec2 := pace.EC2()
+	l := &Limits{Request: map[string]Bucket{}, Resource: map[string]Bucket{}}
+	for action := range ec2Actions {
+		l.Request[action] = bucketOf(ec2.Bucket(action))
+		if b, ok := ec2.Resource[action]; ok {
+			l.Resource[action] = bucketOf(b)
+		}
 	}
+	unpaginated := Bucket{Size: 50, Rate: 10}
+	l.Unpaginated = map[string]Bucket{
+		"DescribeSnapshots": unpaginated,
+		"DescribeVolumes":   unpaginated,
+		"DescribeInstances": unpaginated,
+	}
+	return l
 }
+
+func bucketOf(b pace.Bucket) Bucket { return Bucket{Size: float64(b.Burst), Rate: b.Rate} }
 
 func (l *Limits) validate() error {
 	for _, set := range []struct {

@@ -37,7 +37,17 @@ type PendingSnapshots struct {
 	// the earlier is in progress; 0 means AWS's 15 s, a negative value turns
 	// the check off.
 	Interval time.Duration
+	// FailEvery makes every FailEvery-th snapshot created of each volume
+	// (counted per volume from the server's start: 2 fails the 2nd, 4th,
+	// ...) end in state "error" instead of "completed" once its time has
+	// passed, with a statusMessage, as AWS does when a snapshot cannot be
+	// completed. It counts toward the volume's limits while pending, not
+	// after. 0: none fails.
+	FailEvery int
 }
+
+// failMessage is the statusMessage of a snapshot FailEvery failed.
+const failMessage = "The snapshot could not be completed (inventory: PendingSnapshots.FailEvery)"
 
 // TypicalPending is a plausible snapshot pace for benchmarks that want
 // one. AWS publishes none (a first snapshot copies every written block, a
@@ -69,6 +79,8 @@ func (p *PendingSnapshots) validate() error {
 		return fmt.Errorf("inventory: Pending.GiBPerSecond=%v is invalid: accepts a finite rate of 0 or more", p.GiBPerSecond)
 	case p.Base == 0 && p.GiBPerSecond == 0:
 		return fmt.Errorf("inventory: Pending has neither Base nor GiBPerSecond: accepts a duration or a rate (leave Pending nil for snapshots that complete at once)")
+	case p.FailEvery < 0:
+		return fmt.Errorf("inventory: Pending.FailEvery=%d is invalid: accepts 0 (none fails) or more", p.FailEvery)
 	case p.PerVolume < 0 || p.PerHDDVolume < 0:
 		return fmt.Errorf("inventory: Pending.PerVolume=%d, PerHDDVolume=%d are invalid: accept 0 (AWS's limit) or more", p.PerVolume, p.PerHDDVolume)
 	}
@@ -102,13 +114,26 @@ type inProgress struct {
 	volume  int32
 	started time.Time // on Options.Clock
 	dur     time.Duration
+	fail    bool // ends in error (FailEvery)
+}
+
+// end is the state a snapshot in progress reaches when its time is up.
+func (p inProgress) end() uint8 {
+	if p.fail {
+		return snapError
+	}
+	return snapCompleted
 }
 
 // snapState is snapshot i's state and progress (0–100) at now (the
 // server's Clock): a pending one completes once its time has passed.
 func (st *ec2Store) snapState(i int, now time.Time) (uint8, int) {
 	sn := &st.snapshots[i]
-	if sn.state != snapPending {
+	switch sn.state {
+	case snapError:
+		return snapError, 0
+	case snapPending:
+	default:
 		return sn.state, 100
 	}
 	p, ok := st.pending[int32(i)]
@@ -117,18 +142,21 @@ func (st *ec2Store) snapState(i int, now time.Time) (uint8, int) {
 	}
 	el := now.Sub(p.started)
 	if el >= p.dur {
+		if p.fail {
+			return snapError, 0 // AWS gives a failed snapshot's progress no meaning; 0 here
+		}
 		return snapCompleted, 100
 	}
 	return snapPending, int(100 * el / p.dur)
 }
 
-// settle stores as completed what has completed by now; under st.mu held
-// for writing.
+// settle stores as completed (or failed) what has ended by now; under
+// st.mu held for writing.
 func (st *ec2Store) settle(now time.Time) {
 	for i, p := range st.pending {
 		if now.Sub(p.started) >= p.dur {
 			if st.snapshots[i].state == snapPending {
-				st.snapshots[i].state = snapCompleted
+				st.snapshots[i].state = p.end()
 			}
 			delete(st.pending, i)
 		}
@@ -192,7 +220,9 @@ func (c *ec2Call) startPending(i int) {
 	}
 	sn := &c.st.snapshots[i]
 	sn.state = snapPending
-	c.st.pending[int32(i)] = inProgress{volume: sn.volume, started: c.clock, dur: p.duration(sn.size)}
+	c.st.made[sn.volume]++
+	fail := p.FailEvery > 0 && c.st.made[sn.volume]%p.FailEvery == 0
+	c.st.pending[int32(i)] = inProgress{volume: sn.volume, started: c.clock, dur: p.duration(sn.size), fail: fail}
 }
 
 func progressText(p int) string { return strconv.Itoa(p) + "%" }

@@ -236,6 +236,69 @@ func TestPendingSnapshotsPerVolumeLimits(t *testing.T) {
 	})
 }
 
+// TestPendingSnapshotsFailEvery: with FailEvery 2 the 2nd, 4th, ... snapshot
+// of each volume stays pending for its time, then ends in "error" with a
+// statusMessage (the state filter finds it) instead of "completed", and no
+// longer counts toward the volume's snapshots in progress.
+func TestPendingSnapshotsFailEvery(t *testing.T) {
+	clock := inventory.NewFakeClock(now)
+	p := &inventory.PendingSnapshots{Base: time.Minute, Interval: -1, PerVolume: 2, FailEvery: 2}
+	_, c, _, ctx, _ := startWith(t, inventory.Options{Clock: clock, Pending: p}, inventory.Spec{Volumes: 2})
+	vols, err := c.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{})
+	if err != nil || len(vols.Volumes) != 2 {
+		t.Fatalf("volumes: %v %v", vols, err)
+	}
+	type made struct {
+		vol, id string
+	}
+	var snaps []made
+	for _, v := range []int{0, 1, 0, 1} { // each volume's 1st, then its 2nd
+		out, err := c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: vols.Volumes[v].VolumeId})
+		if err != nil {
+			t.Fatalf("create on volume %d: %v", v, err)
+		}
+		snaps = append(snaps, made{aws.ToString(vols.Volumes[v].VolumeId), aws.ToString(out.SnapshotId)})
+	}
+	states := func() map[string]ec2types.Snapshot {
+		d, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{OwnerIds: []string{"self"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]ec2types.Snapshot{}
+		for _, s := range d.Snapshots {
+			m[aws.ToString(s.SnapshotId)] = s
+		}
+		return m
+	}
+	for _, s := range states() {
+		if s.State != ec2types.SnapshotStatePending || s.StateMessage != nil {
+			t.Errorf("%s before its time: %s %q, want pending without a message", aws.ToString(s.SnapshotId), s.State, aws.ToString(s.StateMessage))
+		}
+	}
+	clock.Advance(time.Minute)
+	got := states()
+	for k, sn := range snaps {
+		s := got[sn.id]
+		want := ec2types.SnapshotStateCompleted
+		if k >= 2 {
+			want = ec2types.SnapshotStateError
+		}
+		if s.State != want || (want == ec2types.SnapshotStateError) != (aws.ToString(s.StateMessage) != "") {
+			t.Errorf("snapshot %d of %s: %s %q, want %s (with a message only when error)", k, sn.vol, s.State, aws.ToString(s.StateMessage), want)
+		}
+	}
+	d, err := c.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{Filters: []ec2types.Filter{filter("status", "error")}})
+	if err != nil || len(d.Snapshots) != 2 {
+		t.Errorf("status=error finds %d, %v; want 2", len(d.Snapshots), err)
+	}
+	// Neither the completed nor the failed ones are in progress: PerVolume 2 admits two more.
+	for k := range 2 {
+		if _, err := c.CreateSnapshot(ctx, &ec2.CreateSnapshotInput{VolumeId: vols.Volumes[0].VolumeId}); err != nil {
+			t.Errorf("snapshot %d after the first ended: %v", k+3, err)
+		}
+	}
+}
+
 // TestHDDVolumes: Spec.HDDVolumes are st1, 500 GiB, never a root volume.
 func TestHDDVolumes(t *testing.T) {
 	_, c, _, ctx, _ := start(t, inventory.Spec{Volumes: 10, Instances: 4, HDDVolumes: 3})
@@ -276,6 +339,7 @@ func TestPendingValidation(t *testing.T) {
 		{"nothing to wait for", inventory.PendingSnapshots{}, "Pending has neither Base nor GiBPerSecond"},
 		{"negative rate", inventory.PendingSnapshots{GiBPerSecond: -1}, "Pending.GiBPerSecond=-1 is invalid"},
 		{"negative limit", inventory.PendingSnapshots{Base: time.Second, PerVolume: -1}, "Pending.PerVolume=-1"},
+		{"negative FailEvery", inventory.PendingSnapshots{Base: time.Second, FailEvery: -1}, "Pending.FailEvery=-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

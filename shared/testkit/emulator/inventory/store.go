@@ -173,11 +173,12 @@ const (
 	instStopped
 	instTerminated
 	imgAvailable
+	snapError // a pending snapshot that failed (PendingSnapshots.FailEvery)
 )
 
 var stateNames = [...]string{stateGone: "deleted", snapPending: "pending", snapCompleted: "completed",
 	volAvailable: "available", volInUse: "in-use", instPending: "pending", instRunning: "running",
-	instStopping: "stopping", instStopped: "stopped", instTerminated: "terminated", imgAvailable: "available"}
+	instStopping: "stopping", instStopped: "stopped", instTerminated: "terminated", imgAvailable: "available", snapError: "error"}
 
 var instCodes = [...]int{instPending: 0, instRunning: 16, instStopping: 64, instStopped: 80, instTerminated: 48}
 
@@ -265,10 +266,11 @@ type ec2Store struct {
 	addresses []address
 	inUse     map[int32]int32      // snapshot -> image that needs it
 	pending   map[int32]inProgress // snapshots in progress (Options.Pending)
+	made      map[int32]int        // snapshots created of each volume (PendingSnapshots.FailEvery)
 }
 
 func newEC2Store(region string) *ec2Store {
-	return &ec2Store{region: region, inUse: map[int32]int32{}, pending: map[int32]inProgress{}, tags: newTagTable(),
+	return &ec2Store{region: region, inUse: map[int32]int32{}, pending: map[int32]inProgress{}, made: map[int32]int{}, tags: newTagTable(),
 		strs: []string{""}, strIndex: map[string]uint32{"": 0}}
 }
 
