@@ -33,8 +33,13 @@ func httpClient(caBundle string) (aws.HTTPClient, error) {
 			tr.TLSClientConfig.RootCAs = roots
 		})
 	}
-	return raceSafe{c}, nil
+	return RaceSafe(c), nil
 }
+
+// RaceSafe makes c race-safe (see raceSafe): what a test that gives the SDK
+// a client of its own (an in-memory network, say) wraps it in, so that it
+// meets the same connections the functions do.
+func RaceSafe(c aws.HTTPClient) aws.HTTPClient { return raceSafe{c} }
 
 // raceSafe is an SDK HTTP client whose request bodies expose only Read.
 //

@@ -21,7 +21,6 @@ type Pacer struct {
 
 	mu       sync.Mutex
 	limiters map[key]*rate.Limiter
-	waited   time.Duration
 }
 
 type key struct {
@@ -35,13 +34,6 @@ func New(l Limits, percent int) (*Pacer, error) {
 		return nil, fmt.Errorf("pace: percent=%d is invalid: accepts 1 to 100", percent)
 	}
 	return &Pacer{limits: l, share: float64(percent) / 100, limiters: map[key]*rate.Limiter{}}, nil
-}
-
-// Waited is the time calls spent waiting for tokens, summed over calls.
-func (p *Pacer) Waited() time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.waited
 }
 
 func (p *Pacer) limiter(k key, b Bucket) *rate.Limiter {
@@ -81,9 +73,6 @@ func (p *Pacer) take(ctx context.Context, k key, b Bucket, n int) error {
 	defer t.Stop()
 	select {
 	case <-t.C:
-		p.mu.Lock()
-		p.waited += d
-		p.mu.Unlock()
 		return nil
 	case <-ctx.Done():
 		r.Cancel() // give the token back to the calls that still can go

@@ -277,6 +277,19 @@ func (r *Report) Count(action, outcome string) int {
 	return r.Counts[action+"."+outcome]
 }
 
+// Total is the number of resources with that outcome, whatever the action.
+func (r *Report) Total(outcome string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for key, c := range r.Counts {
+		if _, o, _ := strings.Cut(key, "."); o == outcome {
+			n += c
+		}
+	}
+	return n
+}
+
 // Sorted returns the listed decisions ordered by type and resource, for
 // stable output from concurrent runs.
 func (r *Report) Sorted() []Decision {

@@ -165,3 +165,22 @@ func TestSavingsConcurrent(t *testing.T) {
 		t.Errorf("SavingsUSD = %v, want 10", r.SavingsUSD)
 	}
 }
+
+// Total counts one outcome over every action.
+func TestTotal(t *testing.T) {
+	r := New("test", "direct", false, time.Now(), 10)
+	for _, d := range []Decision{{Action: "delete", Outcome: Done}, {Action: "mark", Outcome: Done}, {Action: "delete", Outcome: Skipped}} {
+		r.Add(d)
+	}
+	cases := []struct {
+		outcome string
+		want    int
+	}{{Done, 2}, {Skipped, 1}, {Failed, 0}}
+	for _, c := range cases {
+		t.Run(c.outcome, func(t *testing.T) {
+			if got := r.Total(c.outcome); got != c.want {
+				t.Errorf("Total(%s) = %d, want %d", c.outcome, got, c.want)
+			}
+		})
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -219,7 +218,7 @@ func (rn *Runner[R]) handOver(ctx context.Context, run *Run) {
 	case next.payload == nil || rn.FollowUp == nil:
 		rep.Partial("the run stopped before its deadline: invoke the function with the report's next to finish, or the next scheduled run continues")
 		return
-	case run.Hop > 0 && !progressed(rep):
+	case run.Hop > 0 && rep.Total(report.Done) == 0:
 		// A follow-up that did nothing: the next would do the same.
 		rep.Fail(errors.New("the follow-up stopped before its deadline having done nothing, so another would only do the same: raise the function's timeout"))
 		return
@@ -241,16 +240,6 @@ func (rn *Runner[R]) handOver(ctx context.Context, run *Run) {
 	}
 	rep.Add(d)
 	rep.Partial(fmt.Sprintf("the run stopped before its deadline and handed over to a follow-up invocation (hop %d)", hop))
-}
-
-// progressed says whether the invocation did anything: an action done.
-func progressed(rep *report.Report) bool {
-	for k, n := range rep.Counts {
-		if n > 0 && strings.HasSuffix(k, "."+report.Done) {
-			return true
-		}
-	}
-	return false
 }
 
 // auditErrors bounds the errors an audit event lists.

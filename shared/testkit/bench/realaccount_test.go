@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/aws-commander/commander/shared/awsclient"
 	"github.com/aws-commander/commander/shared/backup"
 	"github.com/aws-commander/commander/shared/report"
 	"github.com/aws-commander/commander/shared/testkit/bench"
@@ -171,7 +172,7 @@ func runInAccount(t *testing.T, n int, sc accountScenario) accountRun {
 		fn = backup.Function
 	}
 	d := deps(t, fn, probe)
-	d.AWS.HTTPClient = &http.Client{Transport: tr}
+	d.AWS.HTTPClient = awsclient.RaceSafe(&http.Client{Transport: tr})
 	var handle handler
 	followUp := func(_ context.Context, p []byte) error { queue = append(queue, p); return nil }
 	if sc.backup {

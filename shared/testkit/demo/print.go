@@ -9,7 +9,9 @@ import (
 	"text/tabwriter"
 )
 
-func printEstate(w io.Writer, e Estate) {
+// PrintEstate prints the seeded estate by role, as the demo does (and make
+// serve with ESTATE=true).
+func PrintEstate(w io.Writer, e Estate) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  ROLE\tRESOURCE")
 	rows := [][2]string{
@@ -126,7 +128,3 @@ func short(s string, n int) string {
 	}
 	return s
 }
-
-// PrintEstate prints the seeded estate by role, as the demo does (for the
-// local API's banner).
-func PrintEstate(w io.Writer, e Estate) { printEstate(w, e) }

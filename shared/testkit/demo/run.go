@@ -113,7 +113,7 @@ func Run(ctx context.Context, opts Options, steps []Step, inspect func(aws.Confi
 		if res.Estate, err = Seed(ctx, cfg, time.Now().UTC()); err != nil {
 			return res, fmt.Errorf("seed: %w\nmoto server output:\n%s", err, motoOut())
 		}
-		printEstate(opts.Out, res.Estate)
+		PrintEstate(opts.Out, res.Estate)
 	}
 
 	running := map[string]*emulator.Function{}
